@@ -1,0 +1,46 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config/model";
+import { DatacenterSite } from "../datacenter/datacenter";
+import { persistentVolume, serviceContainer } from "../datacenter/service-container";
+import { renderAlertRules, renderBlackboxConfig, renderPrometheusConfig, PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_PATH, BLACKBOX_CONFIG_PATH } from "./render";
+
+export interface MonitoringArgs {
+  /** The validated platform configuration: endpoints, objective, maintenance window. Required. */
+  platform: PlatformConfig;
+  /** The site this Prometheus and blackbox exporter run in; each site probes every endpoint. Required. */
+  site: DatacenterSite;
+}
+
+/**
+ * Monitoring in one datacentre: a blackbox exporter probing every SMTP endpoint of the
+ * platform, and Prometheus with the availability, outage, backup and queue alerts.
+ * Both sites run it, so losing one datacentre never silences the alerts.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  readonly prometheus: docker.Container;
+  readonly blackbox: docker.Container;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ezorg:monitoring:Monitoring", name, {}, opts);
+    const { platform, site } = args;
+
+    this.blackbox = serviceContainer(this, `${name}-blackbox`, site, {
+      image: platform.images.blackbox,
+      files: { [BLACKBOX_CONFIG_PATH]: renderBlackboxConfig(platform) },
+      command: [`--config.file=${BLACKBOX_CONFIG_PATH}`],
+    }).container;
+    const tsdb = persistentVolume(this, `${name}-tsdb`, site, "metrics");
+    this.prometheus = serviceContainer(this, `${name}-prometheus`, site, {
+      image: platform.images.prometheus,
+      files: {
+        [PROMETHEUS_CONFIG_PATH]: renderPrometheusConfig(platform, site.site),
+        [PROMETHEUS_RULES_PATH]: renderAlertRules(platform),
+      },
+      command: [`--config.file=${PROMETHEUS_CONFIG_PATH}`, "--storage.tsdb.path=/prometheus", "--storage.tsdb.retention.time=400d"],
+      volumes: [{ volumeName: tsdb.name, containerPath: "/prometheus" }],
+    }).container;
+
+    this.registerOutputs({ prometheus: this.prometheus.name, blackbox: this.blackbox.name });
+  }
+}

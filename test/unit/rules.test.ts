@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Customer, PlatformConfig } from "../../components/config/model";
+import * as rules from "../../components/config/rules";
+import { formatViolation } from "../../components/config/violations";
+import { sampleCustomers, samplePlatform } from "../fixtures";
+
+const PFILE = "stacks/Pulumi.prod.yaml";
+const at = (path: string) => ({ file: PFILE, path: path ? `ezorg:platform/${path}` : "ezorg:platform" });
+const cat = (slug: string) => (path: string) => ({ file: `stacks/customers/${slug}.yaml`, path });
+
+/** One platform rule: the sample complies; `breakIt` makes it fail with exactly `message`. */
+const platformCases: { rule: rules.PlatformRule; title: string; breakIt: (p: PlatformConfig) => void; message: string }[] = [
+  {
+    rule: rules.atLeastTwoDatacenters,
+    title: "at least two datacentres",
+    breakIt: (p) => p.datacenters.splice(1),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/datacenters = ["ams1"]: the platform needs at least two datacentres (NTA 7516 6.1.2, redundancy). Fix: add a second Dutch datacentre in another city.',
+  },
+  {
+    rule: rules.datacentersInNL,
+    title: "datacentres in NL",
+    breakIt: (p) => (p.datacenters[1].country = "DE"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/datacenters/1/country = "DE": every datacentre must be in the Netherlands (NTA 7516 6.1.13, data stays in the EEA; the provider hosts in NL). Fix: set country to NL and use a Dutch site.',
+  },
+  {
+    rule: rules.datacentersInDifferentCities,
+    title: "different cities",
+    breakIt: (p) => (p.datacenters[1].city = "amsterdam"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/datacenters/1/city = "amsterdam": datacentres ams1 and gro1 are in the same city; they must be geographically separate. Fix: move gro1 to another city.',
+  },
+  {
+    rule: rules.uniqueDatacenterNames,
+    title: "unique datacentre names",
+    breakIt: (p) => (p.datacenters[1].name = "ams1"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/datacenters/1/name = "ams1": datacentre names must be unique. Fix: give each datacentre its own name.',
+  },
+  {
+    rule: rules.distinctSubnets,
+    title: "distinct subnets",
+    breakIt: (p) => (p.datacenters[1].network.subnet = p.datacenters[0].network.subnet),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/datacenters/1/network/subnet = "172.30.1.0/24": the subnet is already used by datacentre ams1. Fix: give each datacentre its own subnet.',
+  },
+  {
+    rule: rules.secureNodesSpread,
+    title: "secure nodes spread over datacentres",
+    breakIt: (p) => (p.secureNodes.nodes[1].datacenter = "ams1"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/secureNodes/nodes = ["smtpnode1@ams1","smtpnode2@ams1"]: the secure mail nodes must be at least two, in at least two datacentres. Fix: place one node in each datacentre.',
+  },
+  {
+    rule: rules.secureNodesSpread,
+    title: "secure nodes name a known datacentre",
+    breakIt: (p) => (p.secureNodes.nodes[1].datacenter = "rtm1"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/secureNodes/nodes/1/datacenter = "rtm1": must name a datacentre of this platform. Fix: use one of ams1, gro1.',
+  },
+  {
+    rule: rules.availabilityObjective,
+    title: "availability at least 99.8 %",
+    breakIt: (p) => (p.availability.objectivePercent = 99.5),
+    message: "stacks/Pulumi.prod.yaml ezorg:platform/availability/objectivePercent = 99.5: the availability objective must be at least 99.8 % a year (NTA 7516 6.1.2). Fix: set objectivePercent to 99.8 or higher.",
+  },
+  {
+    rule: rules.maximumOutage,
+    title: "outage at most 24 h",
+    breakIt: (p) => (p.availability.maxOutageHours = 36),
+    message: "stacks/Pulumi.prod.yaml ezorg:platform/availability/maxOutageHours = 36: a continuous outage may last at most 24 hours (NTA 7516 6.1.3). Fix: set maxOutageHours to 24 or less.",
+  },
+  {
+    rule: rules.senderToldInTime,
+    title: "sender told within 24 h",
+    breakIt: (p) => (p.queue.notifyWithinHours = 48),
+    message: "stacks/Pulumi.prod.yaml ezorg:platform/queue/notifyWithinHours = 48: the sender of undeliverable mail must be told within 24 hours (NTA 7516 6.1.4). Fix: set notifyWithinHours to 24 or less.",
+  },
+  {
+    rule: rules.senderToldInTime,
+    title: "delay notice before the notify limit",
+    breakIt: (p) => (p.queue.delayWarningHours = 24),
+    message: "stacks/Pulumi.prod.yaml ezorg:platform/queue/delayWarningHours = 24: the delay notice must go out before the 24 h notify limit. Fix: set delayWarningHours below 24, e.g. 4.",
+  },
+  {
+    rule: rules.secureByDefault,
+    title: "secure by default",
+    breakIt: (p) => (p.secureHeader.default = "true"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/secureHeader/default = "true": an absent header must mean secure sending (NTA 7516 6.1.16, security by default). Fix: set default to "false".',
+  },
+  {
+    rule: rules.maintenanceWindowOrdered,
+    title: "maintenance window ordered",
+    breakIt: (p) => (p.maintenance.end = "04:00"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/maintenance/end = "04:00": the maintenance window must end after it starts (05:00). Fix: use a window within one day, e.g. 05:00 to 07:00.',
+  },
+  {
+    rule: rules.certificationOrdered,
+    title: "certification period ordered",
+    breakIt: (p) => (p.provider.certification.end = "2023-01"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/provider/certification/end = "2023-01": the certification must end after it starts (2024-05). Fix: copy the period from the certificate.',
+  },
+  {
+    rule: rules.uniqueMxPreferences,
+    title: "unique MX preferences",
+    breakIt: (p) => (p.mailfilters[3].preference = 30),
+    message: "stacks/Pulumi.prod.yaml ezorg:platform/mailfilters/3/preference = 30: MX preferences must be unique. Fix: give each mailfilter its own preference, e.g. 10, 20, 30, 40.",
+  },
+];
+
+describe("platform rules", () => {
+  for (const c of platformCases) {
+    it(`${c.title}: the sample complies`, () => assert.deepEqual(c.rule(samplePlatform(), at), []));
+    it(`${c.title}: a breaking change is reported with value, rule and fix`, () => {
+      const p = samplePlatform();
+      c.breakIt(p);
+      assert.deepEqual(c.rule(p, at).map(formatViolation), [c.message]);
+    });
+  }
+
+  it("every platform rule is in the list the loader runs", () => {
+    for (const c of platformCases) assert.ok(rules.PLATFORM_RULES.includes(c.rule), c.title);
+  });
+
+  it("warns about documentation addresses but not about real ones", () => {
+    const p = samplePlatform();
+    assert.deepEqual(rules.placeholderAddresses(p, at).map((v) => v.path), ["ezorg:platform/spf/egress/0", "ezorg:platform/spf/egress/1"]);
+    p.spf.egress = ["145.100.10.1"];
+    assert.deepEqual(rules.placeholderAddresses(p, at), []);
+  });
+});
+
+const customerCases: { rule: rules.CustomerRule; title: string; breakIt: (c: Customer) => void; message: string }[] = [
+  {
+    rule: rules.slugMatchesFile,
+    title: "slug matches the file name",
+    breakIt: (c) => (c.slug = "zorggroep-oost"),
+    message: 'stacks/customers/zorggroep-noord.yaml slug = "zorggroep-oost": must match the file name (zorggroep-noord). Fix: rename the file to zorggroep-oost.yaml or set slug to zorggroep-noord.',
+  },
+  {
+    rule: rules.cloudflareZonesKnown,
+    title: "a Cloudflare-hosted domain has a zone id",
+    breakIt: (c) => delete c.dns.zones!["kliniek-noord.example.nl"],
+    message: "stacks/customers/zorggroep-noord.yaml dns/zones/kliniek-noord.example.nl = (missing): domain kliniek-noord.example.nl (domains/1) is hosted on Cloudflare but has no zone id. Fix: add dns.zones.kliniek-noord.example.nl with its 32-character zone id, or set dns.hosting to customer.",
+  },
+  {
+    rule: rules.dnsMapsNameOwnDomains,
+    title: "DNS maps name only the customer's domains",
+    breakIt: (c) => (c.dns.existingSpf = { "other.example.nl": "v=spf1 -all" }),
+    message: 'stacks/customers/zorggroep-noord.yaml dns/existingSpf/other.example.nl = "other.example.nl": names a domain that is not in domains. Fix: add other.example.nl to domains or remove it from dns.existingSpf.',
+  },
+  {
+    rule: rules.credentialWhenSecure,
+    title: "a credential once the secure nodes are used",
+    breakIt: (c) => delete c.credential,
+    message: "stacks/customers/zorggroep-noord.yaml credential = (missing): stage live sends through the secure nodes, which need the customer's credential. Fix: run `ezorg rotate credential zorggroep-noord`, or set stage to x-header-test.",
+  },
+  {
+    rule: rules.dkimWhenPublished,
+    title: "a DKIM key once DKIM is published",
+    breakIt: (c) => delete c.dkim,
+    message: "stacks/customers/zorggroep-noord.yaml dkim = (missing): stage live publishes DKIM (NTA 7516 5.7.2), which needs a selector and key. Fix: run `ezorg rotate dkim zorggroep-noord`, or set stage to cutover.",
+  },
+  {
+    rule: rules.notProviderDomain,
+    title: "no customer claims the provider's zone",
+    breakIt: (c) => (c.domains[1] = "mail.ezorg.nl"),
+    message: 'stacks/customers/zorggroep-noord.yaml domains/1 = "mail.ezorg.nl": is the provider\'s own zone ezorg.nl. Fix: list only the organisation\'s own domains; the test domain goes in testDomain.',
+  },
+];
+
+describe("customer rules", () => {
+  for (const c of customerCases) {
+    it(`${c.title}: the sample complies`, () => assert.deepEqual(c.rule(sampleCustomers()[0], cat("zorggroep-noord"), samplePlatform()), []));
+    it(`${c.title}: a breaking change is reported with value, rule and fix`, () => {
+      const customer = sampleCustomers()[0];
+      c.breakIt(customer);
+      assert.deepEqual(c.rule(customer, cat("zorggroep-noord"), samplePlatform()).map(formatViolation), [c.message]);
+    });
+  }
+
+  it("a customer before secure-switch needs no credential", () => {
+    const customer = { ...sampleCustomers()[0], stage: "x-header-test" as const };
+    delete customer.credential;
+    assert.deepEqual(rules.credentialWhenSecure(customer, cat("zorggroep-noord")), []);
+  });
+});
+
+describe("registryRules", () => {
+  it("accepts customers with distinct domains and logins", () => {
+    const entries = sampleCustomers().map((customer) => ({ customer, at: cat(customer.slug) }));
+    assert.deepEqual(rules.registryRules(entries), []);
+  });
+
+  it("reports a domain claimed by two customers at the second claim", () => {
+    const [a, b] = sampleCustomers();
+    b.domains = ["huisarts-zuid.example.nl", "kliniek-noord.example.nl"];
+    const found = rules.registryRules([a, b].map((customer) => ({ customer, at: cat(customer.slug) })));
+    assert.deepEqual(found.map(formatViolation), [
+      'stacks/customers/huisarts-zuid.yaml domains/1 = "kliniek-noord.example.nl": is already claimed by customer zorggroep-noord; a domain belongs to one organisation. Fix: remove kliniek-noord.example.nl from one of zorggroep-noord and huisarts-zuid.',
+    ]);
+  });
+
+  it("reports a login used by two customers", () => {
+    const [a, b] = sampleCustomers();
+    b.credential = { ...a.credential! };
+    const found = rules.registryRules([a, b].map((customer) => ({ customer, at: cat(customer.slug) })));
+    assert.deepEqual(found.map((v) => [v.file, v.path, v.value]), [["stacks/customers/huisarts-zuid.yaml", "credential/username", "zorggroep-noord"]]);
+  });
+});
