@@ -44,13 +44,17 @@ export function platformStack(platform: PlatformConfig, customers: Customer[], s
     tlsKey: secrets.secureNodeTlsKey,
   });
 
-  const backups = [...sites.values()].map((site, i) => {
-    const sources = [
-      { name: "relay-queue", volume: relays[i].queue.name },
-      ...nodes.queues.filter((q) => q.datacenter === site.site.name).map((q, j) => ({ name: `secure-node-queue-${j + 1}`, volume: q.volume.name })),
-    ];
-    return new Backup(`${site.site.name}-backup`, { platform, site, sources, password: secrets.backupPassword });
-  });
+  const backups = [...sites.values()].map(
+    (site, i) =>
+      new Backup(`${site.site.name}-backup`, {
+        platform,
+        site,
+        queueVolume: relays[i].queue.name,
+        nodeQueueVolumes: nodes.queues.filter((q) => q.datacenter === site.site.name).map((q) => q.volume.name),
+        configFiles: relays[i].files,
+        password: secrets.backupPassword,
+      }),
+  );
   for (const site of sites.values()) new Monitoring(`${site.site.name}-monitoring`, { platform, site });
 
   const cf = new cloudflare.Provider("cloudflare", { apiToken: secrets.cloudflareApiToken });

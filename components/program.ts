@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStack, StackModel } from "./config/load";
 import { ConfigError, formatViolation } from "./config/violations";
+import { hasSecureCredential } from "./config/stages";
 import { customerStack } from "./customer";
 import { platformStack } from "./platform";
 
@@ -14,8 +15,14 @@ export const PLATFORM_SECRET_KEYS = [
   "cloudflareApiToken",
 ] as const;
 
-/** Secret config keys a customer stack may read. */
-export const CUSTOMER_SECRET_KEYS = ["cloudflareApiToken", "smtpPassword"] as const;
+/** Secret config keys the stack's program reads, given its model. */
+export function secretKeysFor(model: StackModel): string[] {
+  if (model.kind === "platform") return [...PLATFORM_SECRET_KEYS];
+  return [
+    ...(model.customer.dns.hosting === "cloudflare" ? ["cloudflareApiToken"] : []),
+    ...(hasSecureCredential(model.customer) ? ["smtpPassword"] : []),
+  ];
+}
 
 /**
  * The Pulumi program of every stack. The stack's name chooses its kind: `customer-<slug>`
@@ -30,7 +37,8 @@ export async function main(preloaded?: StackModel): Promise<Record<string, unkno
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
-  for (const w of model.warnings) pulumi.log.warn(formatViolation(w));
+  // `ezorg plan` prints the warnings itself; under the Pulumi CLI they go to the engine log.
+  if (!preloaded) for (const w of model.warnings) pulumi.log.warn(formatViolation(w));
 
   const config = new pulumi.Config("ezorg");
   if (model.kind === "customer") {

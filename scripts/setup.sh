@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(
   # service tests: the real programs behind every rendered file
-  postfix swaks openssl
+  postfix swaks openssl dovecot-core
   prometheus prometheus-blackbox-exporter
   restic
   knot knot-dnsutils unbound

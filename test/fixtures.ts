@@ -63,6 +63,7 @@ export function samplePlatform(): PlatformConfig {
       restServer: "registry.ezorg.nl/ops/rest-server:0.12.1",
       prometheus: "registry.ezorg.nl/ops/prometheus:2.42.0",
       blackbox: "registry.ezorg.nl/ops/blackbox-exporter:0.23.0",
+      textfileExporter: "registry.ezorg.nl/ops/node-exporter:1.5.0",
     },
   };
 }

@@ -111,6 +111,8 @@ export interface PlatformConfig {
     restServer: string;
     prometheus: string;
     blackbox: string;
+    /** Serves the backup job's textfile metrics to Prometheus. */
+    textfileExporter: string;
   };
 }
 

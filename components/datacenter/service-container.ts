@@ -8,12 +8,18 @@ export interface ServiceContainerSpec {
   image: string;
   /** Rendered configuration: absolute path in the container to file content. */
   files: Record<string, string>;
+  /** Paths among `files` that must be executable (scripts). Default: none. */
+  executables?: string[];
+  /** Names other containers on the site network reach this one by. Default: none. */
+  aliases?: string[];
   /** Secret files (keys, passwords): uploaded with mode 0600, kept secret in state. */
   secretFiles?: Record<string, pulumi.Input<string>>;
   /** Host ports; bound to a fixed address, hence replaced delete-first. */
   ports?: { internal: number; external: number; ip: string }[];
   /** Named volumes mounted into the container. */
   volumes?: { volumeName: pulumi.Input<string>; containerPath: string; readOnly?: boolean }[];
+  /** Entrypoint, when the image's default is not the one wanted. */
+  entrypoint?: string[];
   /** Command, when the image's default is not the one wanted. */
   command?: string[];
   envs?: pulumi.Input<string>[];
@@ -42,7 +48,11 @@ export function serviceContainer(
   const opts = { parent, provider: site.provider };
   const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, opts);
   const uploads: docker.types.input.ContainerUpload[] = [
-    ...Object.entries(spec.files).map(([file, content]) => ({ file, content })),
+    ...Object.entries(spec.files).map(([file, content]) => ({
+      file,
+      content,
+      ...(spec.executables?.includes(file) ? { executable: true } : {}),
+    })),
     ...Object.entries(spec.secretFiles ?? {}).map(([file, content]) => ({
       file,
       content: pulumi.secret(content),
@@ -57,9 +67,10 @@ export function serviceContainer(
       hostname: spec.hostname,
       restart: "unless-stopped",
       mustRun: true,
-      networksAdvanced: [{ name: site.networkName }],
+      networksAdvanced: [{ name: site.networkName, ...(spec.aliases ? { aliases: spec.aliases } : {}) }],
       ports: spec.ports,
       volumes: spec.volumes,
+      entrypoints: spec.entrypoint,
       command: spec.command,
       envs: spec.envs,
       uploads,

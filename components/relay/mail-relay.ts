@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Customer, PlatformConfig } from "../config/model";
 import { DatacenterSite } from "../datacenter/datacenter";
 import { persistentVolume, serviceContainer } from "../datacenter/service-container";
+import { queueMetrics } from "../monitoring/queue-metrics";
 import { renderRelay, TLS_CERT_PATH, TLS_KEY_PATH } from "../postfix/relay";
 
 /** Where Postfix keeps its queue inside the container; the volume is mounted here. */
@@ -23,22 +24,26 @@ export interface MailRelayArgs {
 
 /**
  * `inside-relay` in one datacentre: Postfix with its rendered configuration, the queue
- * on a volume that outlives the container, and the relay port (and port 25 for the
- * mailfilters) bound to the relay's service address.
+ * on a volume that outlives the container, the relay port (and port 25 for the
+ * mailfilters) bound to the relay's service address, and the queue-age metric.
  */
 export class MailRelay extends pulumi.ComponentResource {
   readonly container: docker.Container;
   readonly queue: docker.Volume;
+  /** The rendered configuration, as uploaded. */
+  readonly files: Record<string, string>;
 
   constructor(name: string, args: MailRelayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ezorg:relay:MailRelay", name, {}, opts);
     const { platform, site } = args;
 
+    this.files = renderRelay(platform, args.customers);
     this.queue = persistentVolume(this, `${name}-queue`, site, "mail-queue");
-    const { container } = serviceContainer(this, name, site, {
+    const { container } = serviceContainer(this, `${name}-postfix`, site, {
       image: platform.images.postfix,
       hostname: platform.relay.hostname,
-      files: renderRelay(platform, args.customers),
+      files: this.files,
+      command: ["postfix", "start-fg"],
       secretFiles: { [TLS_CERT_PATH]: args.tlsCertificate, [TLS_KEY_PATH]: args.tlsKey },
       ports: [
         { internal: platform.relay.port, external: platform.relay.port, ip: platform.relay.address },
@@ -48,7 +53,8 @@ export class MailRelay extends pulumi.ComponentResource {
       healthcheck: ["postfix", "status"],
     });
     this.container = container;
+    queueMetrics(this, name, { platform, site, queueVolume: this.queue.name, mainCf: this.files["/etc/postfix/main.cf"], address: platform.relay.address });
 
-    this.registerOutputs({ containerName: container.name, queueVolume: this.queue.name });
+    this.registerOutputs({ containerName: container.name, queueVolume: this.queue.name, files: this.files });
   }
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Customer, PlatformConfig } from "../config/model";
 import { DatacenterSite } from "../datacenter/datacenter";
 import { persistentVolume, serviceContainer } from "../datacenter/service-container";
+import { queueMetrics } from "../monitoring/queue-metrics";
 import { QUEUE_PATH } from "../relay/mail-relay";
 import { renderSecureNode, TLS_CERT_PATH, TLS_KEY_PATH } from "../postfix/secure-node";
 
@@ -26,6 +27,8 @@ export interface SecureMailNodesArgs {
  */
 export class SecureMailNodes extends pulumi.ComponentResource {
   readonly containers: docker.Container[] = [];
+  /** Each node's rendered configuration, by node name. */
+  readonly files: Record<string, Record<string, string>> = {};
   /** Each node's queue volume with the datacentre it lives in, for the backup of that site. */
   readonly queues: { datacenter: string; volume: docker.Volume }[] = [];
 
@@ -38,19 +41,24 @@ export class SecureMailNodes extends pulumi.ComponentResource {
       if (!site) throw new Error(`SecureMailNodes ${name}: node ${node.name} names datacentre ${node.datacenter}, which this platform does not have`);
       const nodeName = `${name}-${node.name}`;
       const queue = persistentVolume(this, `${nodeName}-queue`, site, "mail-queue");
+      const files = renderSecureNode(platform, args.customers, node);
+      this.files[node.name] = files;
       const { container } = serviceContainer(this, nodeName, site, {
         image: platform.images.postfix,
         hostname: platform.secureNodes.hostname,
-        files: renderSecureNode(platform, args.customers, node),
+        files,
+        // Dovecot answers Postfix's SASL questions; both run in the node's container.
+        command: ["sh", "-c", "dovecot && exec postfix start-fg"],
         secretFiles: { [TLS_CERT_PATH]: args.tlsCertificate, [TLS_KEY_PATH]: args.tlsKey },
         ports: [{ internal: platform.secureNodes.port, external: platform.secureNodes.port, ip: node.address }],
         volumes: [{ volumeName: queue.name, containerPath: QUEUE_PATH }],
         healthcheck: ["postfix", "status"],
       });
+      queueMetrics(this, nodeName, { platform, site, queueVolume: queue.name, mainCf: files["/etc/postfix/main.cf"], address: node.address });
       this.containers.push(container);
       this.queues.push({ datacenter: node.datacenter, volume: queue });
     }
 
-    this.registerOutputs({ nodes: platform.secureNodes.nodes.map((n) => `${n.name}@${n.datacenter}`) });
+    this.registerOutputs({ nodes: platform.secureNodes.nodes.map((n) => `${n.name}@${n.datacenter}`), files: this.files });
   }
 }

@@ -27,7 +27,13 @@ export function keyInputs(r: PlannedResource): string {
       return `name=${i.name}`;
     case "docker:index/container:Container": {
       const ports = (i.ports ?? []).map((p: any) => `${p.ip}:${p.external}->${p.internal}`);
-      const uploads = (i.uploads ?? []).map((u: any) => (u.content === SECRET_MASK ? `${u.file} ${SECRET_MASK}` : `${u.file} (${bytes(String(u.content ?? "").length)})`));
+      // The engine marks the whole list secret when one upload is; the component's
+      // registered files show the rest.
+      const uploads = Array.isArray(i.uploads)
+        ? i.uploads.map((u: any) => (u.content === SECRET_MASK ? `${u.file} ${SECRET_MASK}` : `${u.file} (${bytes(String(u.content ?? "").length)})`))
+        : i.uploads
+          ? [`${SECRET_MASK} (holds secret files; the component lists the others)`]
+          : [];
       const volumes = (i.volumes ?? []).map((v: any) => `${v.volumeName}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
       const digest = (i.labels ?? []).find((l: any) => l.label === "ezorg.config-sha256")?.value;
       return [
@@ -53,6 +59,16 @@ export function keyInputs(r: PlannedResource): string {
   }
 }
 
+/** `path (size)` of every file a component registered as rendered configuration. */
+function componentFiles(r: PlannedResource): string[] {
+  const files = r.outputs?.files as Record<string, unknown> | undefined;
+  if (!files || typeof files !== "object") return [];
+  const flat = Object.entries(files).flatMap(([k, v]) =>
+    typeof v === "string" ? [[k, v] as const] : Object.entries(v as Record<string, string>).map(([f, c]) => [`${k}:${f}`, c] as const),
+  );
+  return flat.map(([f, c]) => `${f} (${bytes(c.length)})`);
+}
+
 /** The plan as text: resources grouped under their component, outputs, warnings. */
 export function formatPlan(plan: Plan): string {
   const children = new Map<string, PlannedResource[]>();
@@ -66,6 +82,8 @@ export function formatPlan(plan: Plan): string {
   const walk = (r: PlannedResource, depth: number) => {
     const pad = "  ".repeat(depth);
     lines.push(`${pad}${r.custom ? "+" : "▸"} ${shortType(r.type)} ${r.name}${r.custom ? `  ${keyInputs(r)}` : ""}`.replace(/\n {6}/g, `\n${pad}      `));
+    const files = componentFiles(r);
+    if (files.length) lines.push(`${pad}    files: ${files.join(", ")}`);
     for (const c of children.get(r.urn) ?? []) walk(c, depth + 1);
   };
   for (const top of children.get("") ?? []) {
@@ -83,7 +101,19 @@ export function formatPlan(plan: Plan): string {
   return lines.join("\n");
 }
 
-/** The plan for machines: `{urn, type, name, parent, inputs}` per resource, secrets masked. */
+/**
+ * The plan for machines: `{urn, type, name, parent, inputs}` per resource, secrets
+ * masked, plus `options` where replacement or deletion is special and `outputs` where a
+ * component registered some (its rendered files).
+ */
 export function planJson(plan: Plan): object[] {
-  return plan.resources.map(({ urn, type, name, parent, inputs }) => ({ urn, type, name, parent: parent ?? null, inputs }));
+  return plan.resources.map(({ urn, type, name, parent, inputs, outputs, options }) => ({
+    urn,
+    type,
+    name,
+    parent: parent ?? null,
+    inputs,
+    ...(options ? { options } : {}),
+    ...(outputs ? { outputs } : {}),
+  }));
 }

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import { getMonitor, waitForRPCs } from "@pulumi/pulumi/runtime/settings";
-import { loadStack, LoadOptions, readStackConfig, StackModel } from "../../components/config/load";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { hasStackFile, loadStack, LoadOptions, readStackConfig, StackModel } from "../../components/config/load";
 import { Violation } from "../../components/config/violations";
-import { CUSTOMER_SECRET_KEYS, main, PLATFORM_SECRET_KEYS } from "../../components/program";
+import { main, secretKeysFor } from "../../components/program";
 
 /** What `plan` prints for every secret value. */
 export const SECRET_MASK = "[secret]";
@@ -16,8 +16,19 @@ export interface PlannedResource {
   /** URN of the parent; absent for top-level resources. */
   parent?: string;
   custom: boolean;
+  /** Provider reference (`<urn>::<id>`) of a custom resource created with an explicit provider. */
+  provider?: string;
+  /** Resource options that change how the engine replaces or deletes it; only those set. */
+  options?: { deleteBeforeReplace?: true; retainOnDelete?: true; protect?: true };
   /** Inputs as registered, secrets replaced by `[secret]`. */
   inputs: Record<string, unknown>;
+  /**
+   * Outputs a component registered (e.g. its rendered configuration files), secrets
+   * replaced by `[secret]`. The engine marks a whole list secret when one element is,
+   * so a container's uploads show as `[secret]`; the component's outputs keep the
+   * non-secret files readable for reviewers.
+   */
+  outputs?: Record<string, unknown>;
 }
 
 export interface Plan {
@@ -47,7 +58,7 @@ export function maskSecrets(value: unknown): unknown {
 
 /** Config the program reads, from the stack file; secrets get a stand-in nobody prints. */
 function stackConfig(model: StackModel, root?: string): { config: Record<string, string>; secretKeys: string[]; unset: string[] } {
-  const { config: raw } = readStackConfig(model.stack, root);
+  const raw = hasStackFile(model.stack, root) ? readStackConfig(model.stack, root).config : {};
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
@@ -58,8 +69,7 @@ function stackConfig(model: StackModel, root?: string): { config: Record<string,
       config[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
   }
-  const wanted = model.kind === "customer" ? CUSTOMER_SECRET_KEYS : PLATFORM_SECRET_KEYS;
-  const unset = wanted.map((k) => `ezorg:${k}`).filter((k) => !(k in config));
+  const unset = secretKeysFor(model).map((k) => `ezorg:${k}`).filter((k) => !(k in config));
   for (const key of unset) {
     config[key] = "plan-stand-in";
     secretKeys.push(key);
@@ -68,24 +78,25 @@ function stackConfig(model: StackModel, root?: string): { config: Record<string,
 }
 
 type MonitorCallback = (err: Error | null, resp?: { getUrn(): string }) => void;
+type Struct = Parameters<typeof deserializeProperties>[0];
 interface RegisterRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
   getCustom(): boolean;
+  getProvider(): string;
   getObject(): unknown;
+  getDeletebeforereplace(): boolean;
+  getRetainondelete(): boolean | undefined;
+  getProtect(): boolean | undefined;
 }
 
 /**
- * Runs the stack's real Pulumi program inside Pulumi's runtime with mocks: no CLI, no
- * credentials, no cloud. Records every registration with its parent and inputs.
- * Pulumi's runtime is process-global, so one process plans one stack.
+ * Installs Pulumi's mocks and records every registration with its parent and inputs.
+ * Pulumi's runtime is process-global: one recorder, one stack, per process.
  */
-export async function planStack(stack: string, options: LoadOptions = {}): Promise<Plan> {
-  const model = loadStack(stack, options);
-  const { config, secretKeys, unset } = stackConfig(model, options.root);
+export async function recordRegistrations(stack: string, config: Record<string, string> = {}, secretKeys: string[] = []): Promise<PlannedResource[]> {
   pulumi.runtime.setAllConfig(config, secretKeys);
-
   const resources: PlannedResource[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -100,8 +111,18 @@ export async function planStack(stack: string, options: LoadOptions = {}): Promi
     stack,
     false,
   );
-  const monitor = getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: MonitorCallback): void };
+  const monitor = settings.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: MonitorCallback): void;
+    registerResourceOutputs(req: { getUrn(): string; getOutputs(): unknown }, cb: (err: Error | null) => void): void;
+  };
   const register = monitor.registerResource.bind(monitor);
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, cb) => {
+    const resource = resources.find((r) => r.urn === req.getUrn());
+    const outputs = maskSecrets(deserializeProperties(req.getOutputs() as Struct)) as Record<string, unknown>;
+    if (resource && Object.keys(outputs).length > 0) resource.outputs = outputs;
+    registerOutputs(req, cb);
+  };
   monitor.registerResource = (req, cb) =>
     register(req, (err, resp) => {
       if (!err && resp) {
@@ -111,17 +132,44 @@ export async function planStack(stack: string, options: LoadOptions = {}): Promi
           name: req.getName(),
           parent: req.getParent() || undefined,
           custom: req.getCustom(),
-          inputs: maskSecrets(deserializeProperties(req.getObject())) as Record<string, unknown>,
+          provider: req.getProvider() || undefined,
+          options: resourceOptions(req),
+          inputs: maskSecrets(deserializeProperties(req.getObject() as Struct)) as Record<string, unknown>,
         });
       }
       cb(err, resp);
     });
+  return resources;
+}
+
+function resourceOptions(req: RegisterRequest): PlannedResource["options"] {
+  const options = {
+    ...(req.getDeletebeforereplace() ? { deleteBeforeReplace: true as const } : {}),
+    ...(req.getRetainondelete() ? { retainOnDelete: true as const } : {}),
+    ...(req.getProtect() ? { protect: true as const } : {}),
+  };
+  return Object.keys(options).length ? options : undefined;
+}
+
+/** Resolves once every registration started so far has been answered. */
+// waitForRPCs is marked internal (absent from the typings) but is what Pulumi itself awaits
+// before it disconnects; without it the last registrations could still be in flight.
+export const settle = (): Promise<void> => (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+
+/**
+ * Runs the stack's real Pulumi program inside Pulumi's runtime with mocks: no CLI, no
+ * credentials, no cloud.
+ */
+export async function planStack(stack: string, options: LoadOptions = {}): Promise<Plan> {
+  const model = loadStack(stack, options);
+  const { config, secretKeys, unset } = stackConfig(model, options.root);
+  const resources = await recordRegistrations(stack, config, secretKeys);
 
   const exported = await main(model);
   const outputs = await new Promise<Record<string, unknown>>((resolve) =>
     pulumi.output(exported).apply((v) => resolve(v as Record<string, unknown>)),
   );
-  await waitForRPCs();
+  await settle();
   return { stack, kind: model.kind, resources, outputs: await maskOutputs(exported, outputs), warnings: model.warnings, unsetSecrets: unset };
 }
 

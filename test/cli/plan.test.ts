@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { generateCustomers } from "../../bench/generate";
+import { PROJECT_ROOT } from "../../components/config/load";
+import { ezorg } from "../support/cli";
+
+interface JsonResource {
+  urn: string;
+  type: string;
+  name: string;
+  parent: string | null;
+  inputs: Record<string, any>;
+}
+
+async function planJson(stack: string): Promise<JsonResource[]> {
+  const r = await ezorg(["plan", "--stack", stack, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as JsonResource[];
+}
+
+describe("ezorg plan", () => {
+  it("prints prod grouped by component with the Table-1 values and masked secrets", async () => {
+    const r = await ezorg(["plan", "--stack", "prod"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Plan for stack prod \(platform\): 78 resources, 68 of them cloud resources$/m);
+    assert.match(r.stdout, /^▸ ezorg:relay:MailRelay ams1-relay$/m);
+    assert.match(r.stdout, /^ {2}\+ docker:Container ams1-relay-postfix .*ports=10\.254\.253\.199:587->587,10\.254\.253\.199:25->25/m);
+    assert.match(r.stdout, /^ {2}\+ docker:Container secure-smtpnodes-smtpnode2 .*ports=10\.254\.253\.87:587->587/m);
+    assert.match(r.stdout, /^ {2}\+ cloudflare:DnsRecord provider-zone-a-relay {2}inside-relay\.ezorg\.nl 3600 A 10\.254\.253\.199$/m);
+    assert.match(r.stdout, /^\+ pulumi:providers:cloudflare cloudflare {2}apiToken=\[secret\]$/m);
+    assert.match(r.stdout, /^ {2}relay: inside-relay\.ezorg\.nl 10\.254\.253\.199:587$/m);
+  });
+
+  it("--json gives {urn, type, name, parent, inputs} for every resource of the test platform, secrets as [secret]", async () => {
+    const resources = await planJson("test");
+    assert.equal(resources.length, 78);
+    for (const r of resources) assert.deepEqual(Object.keys(r).slice(0, 5), ["urn", "type", "name", "parent", "inputs"]);
+    const relay = resources.find((r) => r.name === "ams1-relay-postfix")!;
+    assert.equal(relay.inputs.hostname, "inside-relay.test.ezorg.nl");
+    assert.equal(relay.inputs.uploads, "[secret]");
+    assert.equal(relay.parent, resources.find((r) => r.name === "ams1-relay" && r.type === "ezorg:relay:MailRelay")!.urn);
+  });
+
+  it("--json of a Cloudflare-hosted live customer holds MX 10-40, one merged SPF, DKIM, DMARC, the NTA record and DNSSEC", async () => {
+    const resources = await planJson("customer-zorggroep-noord");
+    const records = resources.filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord" && r.inputs.name === "kliniek-noord.example.nl");
+    assert.deepEqual(records.filter((r) => r.inputs.type === "MX").map((r) => `${r.inputs.priority} ${r.inputs.content}`), [
+      "10 mailfilters.ezorg.nl",
+      "20 mailfilter01.ezorg.nl",
+      "30 mailfilter02.ezorg.nl",
+      "40 mailfilter03.ezorg.nl",
+    ]);
+    const spf = records.filter((r) => r.inputs.type === "TXT" && String(r.inputs.content).startsWith("v=spf1"));
+    assert.deepEqual(spf.map((r) => r.inputs.content), ["v=spf1 mx include:spf.mailhost.example.net include:_spf.ezorg.nl ~all"]);
+    assert.ok(records.some((r) => String(r.inputs.content).startsWith("v=NTA7516-1;startdate=2024-05;enddate=2027-05;provider=E-Zorg;ntamx=10 mailfilters.ezorg.nl")));
+    const dnssec = resources.filter((r) => r.type === "cloudflare:index/zoneDnssec:ZoneDnssec").map((r) => r.inputs.zoneId).sort();
+    assert.deepEqual(dnssec, ["1f3a5c7e9b0d2f4a6c8e0a2b4d6f8a0c", "2e4b6d8f0a1c3e5a7c9e1b3d5f7a9c1e"]);
+    assert.equal(resources.find((r) => r.type === "pulumi:providers:cloudflare")!.inputs.apiToken, "[secret]");
+  });
+
+  it("lists what a customer running its own DNS must publish, once its domains are registered", async () => {
+    const r = await ezorg(["plan", "--stack", "customer-huisarts-zuid"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Plan for stack customer-huisarts-zuid \(customer\): 0 resources/m);
+    assert.match(r.stdout, /^ {2}recordsToPublish: \[\]$/m);
+  });
+
+  it("refuses an unknown customer stack with one message and plans nothing", async () => {
+    const r = await ezorg(["plan", "--stack", "customer-onbekend"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /stacks\/customers \(top\) = "onbekend\.yaml": stack customer-onbekend needs the descriptor onbekend\.yaml\. Fix: create onbekend\.yaml/);
+    assert.match(r.stderr, /Nothing was planned\.$/m);
+    assert.equal(r.stdout, "");
+  });
+
+  it("refuses a customer stack whose domain another descriptor claims too", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ezorg-claim-"));
+    try {
+      cpSync(path.join(PROJECT_ROOT, "stacks"), path.join(dir, "stacks"), { recursive: true });
+      const other = path.join(dir, "stacks/customers/huisarts-zuid.yaml");
+      writeFileSync(other, readFileSync(other, "utf8").replace("  - huisarts-zuid.example.nl", "  - huisarts-zuid.example.nl\n  - kliniek-noord.example.nl"));
+      const r = await ezorg(["plan", "--stack", "customer-zorggroep-noord", "--root", dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /stacks\/customers\/zorggroep-noord\.yaml:\d+ domains\/1 = "kliniek-noord\.example\.nl": is already claimed by customer huisarts-zuid/);
+      assert.equal(r.stdout, "");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps the platform's resource count the same with 2 and with 300 customers", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ezorg-scale-"));
+    try {
+      generateCustomers(dir, 300);
+      const count = (customersDir?: string) =>
+        JSON.parse(execFileSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "bench/plan-once.ts"), "prod", customersDir ?? path.join(PROJECT_ROOT, "stacks/customers")], { encoding: "utf8" })).resources;
+      assert.equal(count(dir), count());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("ezorg preview", () => {
+  it("says in one line that the Pulumi CLI is missing, points to plan, and exits 2", async () => {
+    const r = await ezorg(["preview", "--stack", "prod"], { ...process.env, PATH: path.dirname(process.execPath) });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, "ezorg preview: the Pulumi CLI is not installed here; run `npx ezorg plan --stack prod` for the desired state without it.\n");
+    assert.equal(r.stdout, "");
+  });
+});
