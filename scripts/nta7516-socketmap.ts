@@ -7,17 +7,12 @@
  * Run: npx tsx scripts/nta7516-socketmap.ts --listen 127.0.0.1:10516 --resolver 127.0.0.1:53
  * The resolver must validate DNSSEC (unbound with a trust anchor); its AD flag is trusted.
  */
-import dgram from "node:dgram";
+import { Command } from "commander";
 import net from "node:net";
-import { randomInt } from "node:crypto";
-import {
-  DNS_TYPE, dnsQuery, lookupDomain, NTA_SOCKETMAP_NAME, netstring, ntaVerdict, parseDnsResponse, readNetstrings,
-} from "../components/postfix/nta7516";
+import { lookupDomain, NTA_SOCKETMAP_NAME, netstring, ntaVerdict, readNetstrings } from "../components/postfix/nta7516";
+import { query, Resolver, ResolverUnreachable } from "./checks/dns-client";
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type HostPort = Resolver;
 
 export interface NtaSocketmapOptions {
   listen: HostPort;
@@ -35,8 +30,6 @@ export interface NtaSocketmap {
   close(): Promise<void>;
 }
 
-class ResolverUnreachable extends Error {}
-
 /** Answers one socketmap request with the reply Postfix expects. */
 export async function answer(request: string, o: NtaSocketmapOptions): Promise<string> {
   const space = request.indexOf(" ");
@@ -45,11 +38,11 @@ export async function answer(request: string, o: NtaSocketmapOptions): Promise<s
   const domain = lookupDomain(key);
   if (!domain) return "NOTFOUND ";
   try {
-    const txt = await query(o, domain, DNS_TYPE.TXT);
-    const verdict = ntaVerdict(txt.values, txt.ad && txt.rcode === 0, (o.now ?? (() => new Date()))());
+    const txt = await query(o.resolver, domain, "TXT", o.timeoutMs);
+    const verdict = ntaVerdict(txt.values, txt.ad && txt.rcode === "NOERROR", (o.now ?? (() => new Date()))());
     if (!verdict.compliant || !verdict.record) return decide(o, domain, "NOTFOUND ", verdict.reason);
     const mx = verdict.record.mx[0].host;
-    const a = await query(o, mx, DNS_TYPE.A);
+    const a = await query(o.resolver, mx, "A", o.timeoutMs);
     if (!a.ad || a.values.length === 0) return decide(o, domain, "NOTFOUND ", `NTA MX ${mx} has no validated address`);
     return decide(o, domain, `OK secure:[${a.values[0]}]:25`, verdict.reason);
   } catch (e) {
@@ -62,25 +55,6 @@ export async function answer(request: string, o: NtaSocketmapOptions): Promise<s
 function decide(o: NtaSocketmapOptions, domain: string, reply: string, reason: string): string {
   (o.log ?? ((l) => console.log(l)))(`nta7516 ${domain}: ${reply.trim()} (${reason})`);
   return reply;
-}
-
-function query(o: NtaSocketmapOptions, name: string, type: number): Promise<ReturnType<typeof parseDnsResponse>> {
-  return new Promise((resolve, reject) => {
-    const id = randomInt(0, 0xffff);
-    const sock = dgram.createSocket("udp4");
-    const fail = (why: string) => (sock.close(), reject(new ResolverUnreachable(why)));
-    const timer = setTimeout(() => fail(`resolver ${o.resolver.host}:${o.resolver.port} did not answer`), o.timeoutMs ?? 3000);
-    sock.on("error", (e) => (clearTimeout(timer), fail(`resolver error: ${e.message}`)));
-    sock.on("message", (msg) => {
-      const r = parseDnsResponse(msg, type);
-      if (r.id !== id) return;
-      clearTimeout(timer);
-      sock.close();
-      // Known shortcoming: no TCP retry; a truncated answer counts as "no record" (portal).
-      resolve(r.truncated ? { ...r, values: [] } : r);
-    });
-    sock.send(dnsQuery(id, name, type), o.resolver.port, o.resolver.host);
-  });
 }
 
 export function startNtaSocketmap(o: NtaSocketmapOptions): Promise<NtaSocketmap> {
@@ -116,19 +90,18 @@ function hostPort(flag: string, value: string | undefined): HostPort {
 }
 
 if (require.main === module) {
-  const arg = (flag: string) => process.argv[process.argv.indexOf(flag) + 1];
-  try {
-    const listen = hostPort("--listen", arg("--listen"));
-    const resolver = hostPort("--resolver", arg("--resolver"));
-    startNtaSocketmap({ listen, resolver }).then(
-      () => console.log(`✓ nta7516 socketmap on ${listen.host}:${listen.port}, resolver ${resolver.host}:${resolver.port}`),
-      (e) => {
-        console.error(`✗ cannot listen on ${listen.host}:${listen.port}: ${e.message}`);
-        process.exit(1);
-      },
-    );
-  } catch (e) {
-    console.error(`✗ ${(e as Error).message}`);
-    process.exit(2);
-  }
+  new Command("nta7516-socketmap")
+    .description("NTA 7516 compliance lookup for Postfix (socketmap)")
+    .requiredOption("--listen <address:port>", "where Postfix connects, e.g. 127.0.0.1:10516", (v) => hostPort("--listen", v))
+    .requiredOption("--resolver <address:port>", "a DNSSEC-validating resolver, e.g. 127.0.0.1:53", (v) => hostPort("--resolver", v))
+    .action(({ listen, resolver }: { listen: HostPort; resolver: HostPort }) =>
+      startNtaSocketmap({ listen, resolver }).then(
+        () => console.log(`✓ nta7516 socketmap on ${listen.host}:${listen.port}, resolver ${resolver.host}:${resolver.port}`),
+        (e: Error) => {
+          console.error(`✗ cannot listen on ${listen.host}:${listen.port}: ${e.message}`);
+          process.exitCode = 1;
+        },
+      ),
+    )
+    .parse();
 }

@@ -35,6 +35,7 @@ export function samplePlatform(): PlatformConfig {
         { name: "smtpnode2", address: "10.254.253.87", datacenter: "gro1" },
       ],
     },
+    portal: { hostname: "portal.ezorg.nl", port: 25 },
     mailfilters: [
       { preference: 10, hostname: "mailfilters.ezorg.nl" },
       { preference: 20, hostname: "mailfilter01.ezorg.nl" },

@@ -59,6 +59,8 @@ export interface PlatformConfig {
   relay: Endpoint;
   /** `secure-smtpnodes`: the outbound nodes, spread over the datacentres. */
   secureNodes: { hostname: string; port: number; nodes: SecureNode[] };
+  /** Where the secure nodes hand over mail for recipients that are not NTA 7516 compliant. */
+  portal: { hostname: string; port: number };
   /** The MX hosts customers publish (Table 1). */
   mailfilters: Mailfilter[];
   /** SPF: what customers include, and the provider's external sending addresses behind it. */

@@ -10,6 +10,8 @@ export interface ServiceContainerSpec {
   files: Record<string, string>;
   /** Paths among `files` that must be executable (scripts). Default: none. */
   executables?: string[];
+  /** Permissions and ownership of particular files, e.g. a password file only a group may read. Default: Docker's. */
+  modes?: Record<string, { permissions: string; owner?: string; group?: string }>;
   /** Names other containers on the site network reach this one by. Default: none. */
   aliases?: string[];
   /** Secret files (keys, passwords): uploaded with mode 0600, kept secret in state. */
@@ -52,6 +54,7 @@ export function serviceContainer(
       file,
       content,
       ...(spec.executables?.includes(file) ? { executable: true } : {}),
+      ...(spec.modes?.[file] ?? {}),
     })),
     ...Object.entries(spec.secretFiles ?? {}).map(([file, content]) => ({
       file,

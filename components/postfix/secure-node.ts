@@ -20,9 +20,7 @@ export interface SecureNodeOptions extends InstanceOptions {
   port?: number;
   /**
    * Portal handoff: where secure mail goes when the recipient's server is not known to be
-   * NTA 7516 compliant. Default `[portal.<provider zone>]:25`.
-   * Known shortcoming: PlatformConfig has no portal field yet, so the default is a guess at
-   * the name; the component should pass the real next hop until the model carries it.
+   * NTA 7516 compliant. Default: `platform.portal` as `[hostname]:port`.
    */
   portalNextHop?: string;
   /**
@@ -66,7 +64,7 @@ export function renderSecureNode(
   const host = platform.secureNodes.hostname;
   const title = `${host} (${node.name})`;
   const sasl = { address: options.saslAddress ?? "127.0.0.1", port: options.saslPort ?? 12345 };
-  const portal = options.portalNextHop ?? `[portal.${platform.provider.zone}]:25`;
+  const portal = options.portalNextHop ?? `[${platform.portal.hostname}]:${platform.portal.port}`;
   const map = (name: string) => `texthash:${dir}/${name}`;
   const lookup = options.complianceLookup;
   const compliance = lookup ? [`socketmap:${lookup}:${NTA_SOCKETMAP_NAME}`] : [];

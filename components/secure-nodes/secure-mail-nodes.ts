@@ -7,6 +7,8 @@ import { queueMetrics } from "../monitoring/queue-metrics";
 import { QUEUE_PATH } from "../relay/mail-relay";
 import { renderSecureNode, TLS_CERT_PATH, TLS_KEY_PATH } from "../postfix/secure-node";
 
+const DOVECOT_USERS_PATH = "/etc/dovecot/users";
+
 export interface SecureMailNodesArgs {
   /** The validated platform configuration; `secureNodes.nodes` says where each node runs. Required. */
   platform: PlatformConfig;
@@ -47,6 +49,8 @@ export class SecureMailNodes extends pulumi.ComponentResource {
         image: platform.images.postfix,
         hostname: platform.secureNodes.hostname,
         files,
+        // Password hashes: readable by Dovecot's auth process, not by every user of the image.
+        modes: { [DOVECOT_USERS_PATH]: { permissions: "0640", owner: "root", group: "dovecot" } },
         // Dovecot answers Postfix's SASL questions; both run in the node's container.
         command: ["sh", "-c", "dovecot && exec postfix start-fg"],
         secretFiles: { [TLS_CERT_PATH]: args.tlsCertificate, [TLS_KEY_PATH]: args.tlsKey },

@@ -43,7 +43,7 @@ describe("ezorg validate", () => {
     const errors = r.stdout.split("\n").filter((l) => l.startsWith("✗ "));
     assert.deepEqual(errors, [
       '✗ stacks/Pulumi.prod.yaml:25 ezorg:platform/datacenters/1/city = "Amsterdam": datacentres ams1 and gro1 are in the same city; they must be geographically separate. Fix: move gro1 to another city.',
-      "✗ stacks/Pulumi.prod.yaml:81 ezorg:platform/availability/objectivePercent = 99.5: the availability objective must be at least 99.8 % a year (NTA 7516 6.1.2). Fix: set objectivePercent to 99.8 or higher.",
+      "✗ stacks/Pulumi.prod.yaml:86 ezorg:platform/availability/objectivePercent = 99.5: the availability objective must be at least 99.8 % a year (NTA 7516 6.1.2). Fix: set objectivePercent to 99.8 or higher.",
       '✗ stacks/customers/huisarts-zuid.yaml:10 mailServer/address = "172.16.41.300": must be a valid ipv4. Fix: use the internal mail server\'s IPv4 address.',
       '✗ stacks/customers/huisarts-zuid.yaml:31 dns/dmarc/policy = "none": must be one of quarantine, reject. Fix: use quarantine or reject: NTA 7516 asks for an active policy.',
       "✗ stacks/customers/zorggroep-noord.yaml:11 mailServer/port = 70000: must be <= 65535. Fix: use a TCP port between 1 and 65535, e.g. 587.",

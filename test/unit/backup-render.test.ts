@@ -133,3 +133,31 @@ describe("renderBackupJob", () => {
     assert.equal(shQuote("it's"), `'it'\\''s'`);
   });
 });
+
+describe("renderBackupJob with the secure nodes' queues", () => {
+  const job = renderBackupJob(samplePlatform(), samplePlatform().datacenters[0], "rest:https://backup.gro1.ezorg.internal:8000/ams1", {
+    extraQueueDirs: ["/var/spool/secure-node-1"],
+  });
+  const file = (name: string) => job.files.find((f) => f.name === name)!.content;
+
+  test("backs up every queue and the configuration", () => {
+    assert.equal(file("backup-paths.txt"), "/var/spool/postfix\n/var/spool/secure-node-1\n/etc/postfix\n");
+  });
+
+  test("requires each queue's deferred folder, so an unmounted volume fails the job", () => {
+    assert.equal(file("backup-required.txt"), "/var/spool/postfix/deferred\n/var/spool/secure-node-1/deferred\n/etc/postfix/main.cf\n");
+  });
+
+  test("excludes the sockets and chroot copies of every queue", () => {
+    const excludes = file("backup-excludes.txt").trim().split("\n");
+    assert.equal(excludes.length, 14);
+    assert.ok(excludes.includes("/var/spool/secure-node-1/public"));
+  });
+
+  test("refuses a relative queue folder", () => {
+    assert.throws(
+      () => renderBackupJob(samplePlatform(), samplePlatform().datacenters[0], "rest:x", { extraQueueDirs: ["spool"] }),
+      /extraQueueDirs\[0\] is "spool": it must be an absolute path/,
+    );
+  });
+});
