@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { generateCustomers } from "../../bench/generate";
 import { PROJECT_ROOT } from "../../components/config/load";
-import { ezorg } from "../support/cli";
+import { CLAIM_KLINIEK, ezorg, withEditedStacks } from "../support/cli";
 
 interface JsonResource {
   urn: string;
@@ -78,18 +78,12 @@ describe("ezorg plan", () => {
   });
 
   it("refuses a customer stack whose domain another descriptor claims too", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "ezorg-claim-"));
-    try {
-      cpSync(path.join(PROJECT_ROOT, "stacks"), path.join(dir, "stacks"), { recursive: true });
-      const other = path.join(dir, "stacks/customers/huisarts-zuid.yaml");
-      writeFileSync(other, readFileSync(other, "utf8").replace("  - huisarts-zuid.example.nl", "  - huisarts-zuid.example.nl\n  - kliniek-noord.example.nl"));
+    await withEditedStacks([CLAIM_KLINIEK], async (dir) => {
       const r = await ezorg(["plan", "--stack", "customer-zorggroep-noord", "--root", dir]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /stacks\/customers\/zorggroep-noord\.yaml:\d+ domains\/1 = "kliniek-noord\.example\.nl": is already claimed by customer huisarts-zuid/);
       assert.equal(r.stdout, "");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("keeps the platform's resource count the same with 2 and with 300 customers", () => {

@@ -1,26 +1,6 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { PROJECT_ROOT } from "../../components/config/load";
-import { ezorg } from "../support/cli";
-
-let root: string;
-
-/** Edits a copied file by string replacement, failing loudly if the text is not there. */
-function edit(file: string, from: string, to: string): void {
-  const full = path.join(root, file);
-  const text = readFileSync(full, "utf8");
-  assert.ok(text.includes(from), `${file} does not contain ${from}`);
-  writeFileSync(full, text.replace(from, to));
-}
-
-before(() => {
-  root = mkdtempSync(path.join(tmpdir(), "ezorg-validate-"));
-  cpSync(path.join(PROJECT_ROOT, "stacks"), path.join(root, "stacks"), { recursive: true });
-});
-after(() => rmSync(root, { recursive: true, force: true }));
+import { describe, it } from "node:test";
+import { CLAIM_KLINIEK, Edit, ezorg, withEditedStacks } from "../support/cli";
 
 describe("ezorg validate", () => {
   it("accepts the shipped stacks and descriptors, warning about the placeholder egress addresses", async () => {
@@ -31,13 +11,15 @@ describe("ezorg validate", () => {
   });
 
   it("prints every error of a broken registry and platform, with file, line, field, value, rule and fix, and exits 1", async () => {
-    edit("stacks/customers/huisarts-zuid.yaml", "  address: 172.16.41.20", "  address: 172.16.41.300");
-    edit("stacks/customers/huisarts-zuid.yaml", "  - huisarts-zuid.example.nl", "  - huisarts-zuid.example.nl\n  - kliniek-noord.example.nl");
-    edit("stacks/customers/huisarts-zuid.yaml", "    policy: reject", "    policy: none");
-    edit("stacks/customers/zorggroep-noord.yaml", "  port: 25", "  port: 70000");
-    edit("stacks/Pulumi.prod.yaml", "        city: Groningen", "        city: Amsterdam");
-    edit("stacks/Pulumi.prod.yaml", "      objectivePercent: 99.8", "      objectivePercent: 99.5");
-
+    const edits: Edit[] = [
+      ["stacks/customers/huisarts-zuid.yaml", "  address: 172.16.41.20", "  address: 172.16.41.300"],
+      ["stacks/customers/huisarts-zuid.yaml", "  - huisarts-zuid.example.nl", "  - huisarts-zuid.example.nl\n  - kliniek-noord.example.nl"],
+      ["stacks/customers/huisarts-zuid.yaml", "    policy: reject", "    policy: none"],
+      ["stacks/customers/zorggroep-noord.yaml", "  port: 25", "  port: 70000"],
+      ["stacks/Pulumi.prod.yaml", "        city: Groningen", "        city: Amsterdam"],
+      ["stacks/Pulumi.prod.yaml", "      objectivePercent: 99.8", "      objectivePercent: 99.5"],
+    ];
+    await withEditedStacks(edits, async (root) => {
     const r = await ezorg(["validate", "--root", root]);
     assert.equal(r.code, 1);
     const errors = r.stdout.split("\n").filter((l) => l.startsWith("✗ "));
@@ -49,36 +31,27 @@ describe("ezorg validate", () => {
       "✗ stacks/customers/zorggroep-noord.yaml:11 mailServer/port = 70000: must be <= 65535. Fix: use a TCP port between 1 and 65535, e.g. 587.",
     ]);
     assert.match(r.stdout, /5 errors in 3 file\(s\); nothing may be planned or applied until they are fixed/);
+    });
   });
 
   it("names the line of a YAML syntax error and still reports the other files", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "ezorg-syntax-"));
-    try {
-      cpSync(path.join(PROJECT_ROOT, "stacks"), path.join(dir, "stacks"), { recursive: true });
-      const file = path.join(dir, "stacks/customers/huisarts-zuid.yaml");
-      writeFileSync(file, readFileSync(file, "utf8").replace("  port: 25", "  port: [25"));
-      const other = path.join(dir, "stacks/customers/zorggroep-noord.yaml");
-      writeFileSync(other, readFileSync(other, "utf8").replace("stage: live", "stage: finished"));
+    const edits: Edit[] = [
+      ["stacks/customers/huisarts-zuid.yaml", "  port: 25", "  port: [25"],
+      ["stacks/customers/zorggroep-noord.yaml", "stage: live", "stage: finished"],
+    ];
+    await withEditedStacks(edits, async (dir) => {
       const r = await ezorg(["validate", "--root", dir]);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^✗ stacks\/customers\/huisarts-zuid\.yaml:11 \(top\) = \(missing\): is not valid YAML \(.+\)\. Fix: correct the YAML syntax at that line\.$/m);
       assert.match(r.stdout, /^✗ stacks\/customers\/zorggroep-noord\.yaml:\d+ stage = "finished": must be one of connection, network, /m);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("reports a domain claimed by two valid descriptors", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "ezorg-dup-"));
-    try {
-      cpSync(path.join(PROJECT_ROOT, "stacks"), path.join(dir, "stacks"), { recursive: true });
-      const file = path.join(dir, "stacks/customers/huisarts-zuid.yaml");
-      writeFileSync(file, readFileSync(file, "utf8").replace("  - huisarts-zuid.example.nl", "  - huisarts-zuid.example.nl\n  - kliniek-noord.example.nl"));
+    await withEditedStacks([CLAIM_KLINIEK], async (dir) => {
       const r = await ezorg(["validate", "--root", dir]);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /✗ stacks\/customers\/zorggroep-noord\.yaml:\d+ domains\/1 = "kliniek-noord\.example\.nl": is already claimed by customer huisarts-zuid/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
