@@ -2,7 +2,9 @@
  * The NTA 7516 compliance lookup for the secure nodes, as a Postfix socketmap service:
  * transport_maps asks `nta7516 <recipient domain>`; a domain with a DNSSEC-validated,
  * current NTA 7516 record gets `secure:[<its NTA MX address>]:25` (direct delivery,
- * TLS required), every other domain NOTFOUND, so Postfix falls back to the portal.
+ * TLS required), every other domain NOTFOUND, so Postfix falls back to the portal. A
+ * verdict is kept for the TTL of its DNS answers; when DNS is unclear (no answer from the
+ * resolver) the reply is NOTFOUND too: the portal route is always a secure one.
  *
  * Run: npx tsx scripts/nta7516-socketmap.ts --listen 127.0.0.1:10516 --resolver 127.0.0.1:53
  * The resolver must validate DNSSEC (unbound with a trust anchor); its AD flag is trusted.
@@ -24,6 +26,11 @@ export interface NtaSocketmapOptions {
   now?: () => Date;
   /** One line per decision. Default: standard output. */
   log?: (line: string) => void;
+  /**
+   * Verdicts by domain, each kept for the TTL of the DNS answers it rests on. Default:
+   * a cache per started service; `answer` called alone caches nothing.
+   */
+  cache?: Map<string, { reply: string; expires: number }>;
 }
 
 export interface NtaSocketmap {
@@ -37,17 +44,25 @@ export async function answer(request: string, o: NtaSocketmapOptions): Promise<s
   if (name !== NTA_SOCKETMAP_NAME) return `PERM unknown map ${name}`;
   const domain = lookupDomain(key);
   if (!domain) return "NOTFOUND ";
+  const now = (o.now ?? (() => new Date()))();
+  const cached = o.cache?.get(domain);
+  if (cached && cached.expires > now.getTime()) return cached.reply;
+
+  const remember = (reply: string, reason: string, ttlSeconds: number): string => {
+    if (ttlSeconds > 0) o.cache?.set(domain, { reply, expires: now.getTime() + ttlSeconds * 1000 });
+    return decide(o, domain, reply, reason);
+  };
   try {
     const txt = await query(o.resolver, domain, "TXT", o.timeoutMs);
-    const verdict = ntaVerdict(txt.values, txt.ad && txt.rcode === "NOERROR", (o.now ?? (() => new Date()))());
-    if (!verdict.compliant || !verdict.record) return decide(o, domain, "NOTFOUND ", verdict.reason);
+    const verdict = ntaVerdict(txt.values, txt.ad && txt.rcode === "NOERROR", now);
+    if (!verdict.compliant || !verdict.record) return remember("NOTFOUND ", verdict.reason, txt.ttl);
     const mx = verdict.record.mx[0].host;
     const a = await query(o.resolver, mx, "A", o.timeoutMs);
-    if (!a.ad || a.values.length === 0) return decide(o, domain, "NOTFOUND ", `NTA MX ${mx} has no validated address`);
-    return decide(o, domain, `OK secure:[${a.values[0]}]:25`, verdict.reason);
+    if (!a.ad || a.values.length === 0) return remember("NOTFOUND ", `NTA MX ${mx} has no validated address`, a.ttl);
+    return remember(`OK secure:[${a.values[0]}]:25`, verdict.reason, Math.min(txt.ttl, a.ttl));
   } catch (e) {
-    // Our own resolver failing is a fault to retry, not a verdict: Postfix defers the mail.
-    if (e instanceof ResolverUnreachable) return decide(o, domain, `TEMP ${e.message}`, e.message);
+    // DNS unclear: fail safe to the portal (the default transport), and ask again next time.
+    if (e instanceof ResolverUnreachable) return decide(o, domain, "NOTFOUND ", `${e.message}; portal route`);
     throw e;
   }
 }
@@ -57,7 +72,8 @@ function decide(o: NtaSocketmapOptions, domain: string, reply: string, reason: s
   return reply;
 }
 
-export function startNtaSocketmap(o: NtaSocketmapOptions): Promise<NtaSocketmap> {
+export function startNtaSocketmap(options: NtaSocketmapOptions): Promise<NtaSocketmap> {
+  const o = { ...options, cache: options.cache ?? new Map() };
   const server = net.createServer((conn) => {
     let buf: Buffer = Buffer.alloc(0);
     let chain = Promise.resolve();
