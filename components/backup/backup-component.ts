@@ -4,7 +4,7 @@ import { PlatformConfig } from "../config/model";
 import { DatacenterSite } from "../datacenter/datacenter";
 import { persistentVolume, serviceContainer } from "../datacenter/service-container";
 import { TEXTFILE_EXPORTER_PORT } from "../monitoring/render";
-import { backupRepositoryFor, renderBackupJob, REST_SERVER_PORT } from "./render";
+import { backupRepositoryFor, backupSiteFor, renderBackupJob, REST_SERVER_PORT } from "./render";
 
 const QUEUE_DIR = "/var/spool/postfix";
 const CONFIG_DIR = "/etc/postfix";
@@ -71,6 +71,7 @@ export class Backup extends pulumi.ComponentResource {
       executables: job.files.filter((f) => f.mode & 0o111).map((f) => `${job.directory}/${f.name}`),
       secretFiles: { [PASSWORD_FILE]: args.password },
       entrypoint: ["crond", "-f", "-l", "2"],
+      labels: { "ezorg.role": "backup-job", "ezorg.backup-target": backupSiteFor(platform, site.site).name },
       volumes: [
         { volumeName: args.queueVolume, containerPath: QUEUE_DIR, readOnly: true },
         ...nodeQueues,

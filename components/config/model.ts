@@ -164,6 +164,11 @@ export interface Customer {
     /** SPF record each domain publishes today, merged with the provider's include. */
     existingSpf?: Record<string, string>;
     dmarc: { policy: "quarantine" | "reject"; rua?: string };
+    /**
+     * DNSSEC on the provider-hosted zones once MX moves. Default `true`; `false` only
+     * while a registrar cannot publish the DS record: the NTA 7516 policy then fails.
+     */
+    dnssec?: boolean;
   };
   /** DKIM selector and public key (base64 SubjectPublicKeyInfo); the private key lives in secret config. */
   dkim?: { selector: string; publicKey: string };

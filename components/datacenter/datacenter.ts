@@ -45,6 +45,7 @@ export class DatacenterSite extends pulumi.ComponentResource {
         labels: [
           { label: "ezorg.datacenter", value: args.site.name },
           { label: "ezorg.city", value: args.site.city },
+          { label: "ezorg.country", value: args.site.country },
         ],
       },
       { parent: this, provider: this.provider },

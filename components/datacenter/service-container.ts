@@ -25,6 +25,8 @@ export interface ServiceContainerSpec {
   /** Command, when the image's default is not the one wanted. */
   command?: string[];
   envs?: pulumi.Input<string>[];
+  /** Labels policies and reviews read (role, TLS minimum, backup target). Default: none. */
+  labels?: Record<string, string>;
   /** Docker health check command. */
   healthcheck?: string[];
   hostname?: string;
@@ -80,6 +82,7 @@ export function serviceContainer(
       labels: [
         { label: "ezorg.datacenter", value: site.site.name },
         { label: "ezorg.config-sha256", value: configDigest(spec.files) },
+        ...Object.entries(spec.labels ?? {}).map(([label, value]) => ({ label, value })),
       ],
       healthcheck: spec.healthcheck ? { tests: ["CMD", ...spec.healthcheck], interval: "30s", retries: 3 } : undefined,
     },

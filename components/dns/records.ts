@@ -81,9 +81,9 @@ export function customerDomainRecords(platform: PlatformConfig, customer: Custom
   return out;
 }
 
-/** True when the customer's zones must be DNSSEC-signed at its current stage. */
+/** True when the customer's zones are DNSSEC-signed at its current stage (unless opted out). */
 export function wantsDnssec(customer: Customer): boolean {
-  return publishesNtaDns(customer);
+  return publishesNtaDns(customer) && customer.dns.dnssec !== false;
 }
 
 /** Records of the provider's own zone: service addresses, mailfilter hosts and `_spf`. */

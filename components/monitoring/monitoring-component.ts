@@ -48,6 +48,7 @@ export class Monitoring extends pulumi.ComponentResource {
       image: platform.images.prometheus,
       files: prometheusFiles,
       command: [`--config.file=${PROMETHEUS_CONFIG_PATH}`, "--storage.tsdb.path=/prometheus", `--storage.tsdb.retention.time=${RETENTION}`],
+      labels: { "ezorg.role": "prometheus", "ezorg.availability-objective": String(platform.availability.objectivePercent) },
       volumes: [{ volumeName: tsdb.name, containerPath: "/prometheus" }],
     }).container;
 

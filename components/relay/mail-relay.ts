@@ -44,6 +44,7 @@ export class MailRelay extends pulumi.ComponentResource {
       hostname: platform.relay.hostname,
       files: this.files,
       command: ["postfix", "start-fg"],
+      labels: { "ezorg.role": "relay", "ezorg.tls-minimum": platform.tls.minimumVersion },
       secretFiles: { [TLS_CERT_PATH]: args.tlsCertificate, [TLS_KEY_PATH]: args.tlsKey },
       ports: [
         { internal: platform.relay.port, external: platform.relay.port, ip: platform.relay.address },

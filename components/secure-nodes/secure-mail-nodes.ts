@@ -53,6 +53,7 @@ export class SecureMailNodes extends pulumi.ComponentResource {
         modes: { [DOVECOT_USERS_PATH]: { permissions: "0640", owner: "root", group: "dovecot" } },
         // Dovecot answers Postfix's SASL questions; both run in the node's container.
         command: ["sh", "-c", "dovecot && exec postfix start-fg"],
+        labels: { "ezorg.role": "secure-node", "ezorg.tls-minimum": platform.tls.minimumVersion },
         secretFiles: { [TLS_CERT_PATH]: args.tlsCertificate, [TLS_KEY_PATH]: args.tlsKey },
         ports: [{ internal: platform.secureNodes.port, external: platform.secureNodes.port, ip: node.address }],
         volumes: [{ volumeName: queue.name, containerPath: QUEUE_PATH }],

@@ -1,5 +1,6 @@
 import { Plan, PlannedResource, SECRET_MASK } from "./run";
 import { formatViolation } from "../../components/config/violations";
+import { PolicyViolation, RULES } from "../../policy/rules";
 
 /** `docker:index/container:Container` → `docker:Container`. */
 export function shortType(type: string): string {
@@ -69,6 +70,15 @@ function componentFiles(r: PlannedResource): string[] {
   return flat.map(([f, c]) => `${f} (${bytes(c.length)})`);
 }
 
+/** NTA 7516 policy result: a ✓ line, or a ✗/! line per violation with its reason. */
+export function formatPolicy(violations: PolicyViolation[]): string[] {
+  if (violations.length === 0) return [`Policy: ✓ ${RULES.length} NTA 7516 rules hold`];
+  return [
+    `Policy: ${violations.length} violation${violations.length === 1 ? "" : "s"} of the NTA 7516 rules`,
+    ...violations.map((v) => `  ${v.enforcementLevel === "mandatory" ? "✗" : "!"} ${v.rule}${v.resource ? ` (${v.resource})` : ""}: ${v.message}. Why: ${v.why}`),
+  ];
+}
+
 /** The plan as text: resources grouped under their component, outputs, warnings. */
 export function formatPlan(plan: Plan): string {
   const children = new Map<string, PlannedResource[]>();
@@ -98,6 +108,7 @@ export function formatPlan(plan: Plan): string {
     lines.push("", `Secrets not set in the stack file (stand-ins used; set them with \`pulumi config set --secret\` before a real update): ${plan.unsetSecrets.join(", ")}`);
   }
   for (const w of plan.warnings) lines.push(`warning: ${formatViolation(w)}`);
+  lines.push("", ...formatPolicy(plan.policy));
   return lines.join("\n");
 }
 

@@ -4,6 +4,7 @@ import * as settings from "@pulumi/pulumi/runtime/settings";
 import { hasStackFile, loadStack, LoadOptions, readStackConfig, StackModel } from "../../components/config/load";
 import { Violation } from "../../components/config/violations";
 import { main, secretKeysFor } from "../../components/program";
+import { checkPolicies, PolicyViolation } from "../../policy/rules";
 
 /** What `plan` prints for every secret value. */
 export const SECRET_MASK = "[secret]";
@@ -39,6 +40,8 @@ export interface Plan {
   warnings: Violation[];
   /** Secret config keys the stack file does not set; the plan used a stand-in. */
   unsetSecrets: string[];
+  /** NTA 7516 policy violations of the desired state (the policy pack's rules). */
+  policy: PolicyViolation[];
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -170,7 +173,8 @@ export async function planStack(stack: string, options: LoadOptions = {}): Promi
     pulumi.output(exported).apply((v) => resolve(v as Record<string, unknown>)),
   );
   await settle();
-  return { stack, kind: model.kind, resources, outputs: await maskOutputs(exported, outputs), warnings: model.warnings, unsetSecrets: unset };
+  const policy = checkPolicies(resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs })), { masked: true });
+  return { stack, kind: model.kind, resources, outputs: await maskOutputs(exported, outputs), warnings: model.warnings, unsetSecrets: unset, policy };
 }
 
 /** Stack outputs with secret ones masked (a resolved value no longer carries the mark). */

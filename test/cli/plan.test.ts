@@ -107,3 +107,21 @@ describe("ezorg preview", () => {
     assert.equal(r.stdout, "");
   });
 });
+
+describe("NTA 7516 policy inside plan", () => {
+  it("fails the plan of a live customer whose zones would lose DNSSEC, naming the rule and each domain", async () => {
+    await withEditedStacks([["stacks/customers/zorggroep-noord.yaml", "  dmarc:\n", "  dnssec: false\n  dmarc:\n"]], async (root) => {
+      const r = await ezorg(["plan", "--stack", "customer-zorggroep-noord", "--root", root]);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /^Policy: 2 violations of the NTA 7516 rules$/m);
+      assert.match(r.stdout, /^ {2}✗ dnssec-on-for-hosted-mail-domains \(cloudflare:index\/dnsRecord:DnsRecord zorggroep-noord-example-nl-mx-10\): mail domain zorggroep-noord\.example\.nl \(zone 1f3a5c7e9b0d2f4a6c8e0a2b4d6f8a0c\) publishes MX records but has no active DNSSEC/m);
+      assert.match(r.stdout, /^ {2}✗ dnssec-on-for-hosted-mail-domains .*kliniek-noord\.example\.nl/m);
+    });
+  });
+
+  it("passes the shipped stacks", async () => {
+    const r = await ezorg(["plan", "--stack", "customer-zorggroep-noord"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Policy: ✓ 7 NTA 7516 rules hold$/m);
+  });
+});

@@ -87,7 +87,7 @@ describe("DatacenterSite under mocks", () => {
     });
   });
 
-  it("creates the internal network on that engine, labelled with site and city", () => {
+  it("creates the internal network on that engine, labelled with site, city and country", () => {
     const net = one(resources, "ams1-network");
     assert.equal(net.parent, one(resources, "ams1").urn);
     assert.match(net.provider ?? "", /pulumi:providers:docker::ams1-docker::/);
@@ -98,6 +98,7 @@ describe("DatacenterSite under mocks", () => {
       labels: [
         { label: "ezorg.datacenter", value: "ams1" },
         { label: "ezorg.city", value: "Amsterdam" },
+        { label: "ezorg.country", value: "NL" },
       ],
     });
   });
