@@ -26,6 +26,16 @@ program
   .requiredOption("-s, --stack <name>", "stack to preview")
   .action((opts) => (require("./commands/preview") as typeof import("./commands/preview")).previewCommand({ ...program.opts(), ...opts }));
 
+program
+  .command("review")
+  .description("a reviewer's report of what a change does: per stack and component, with risk flags (Markdown, or JSON)")
+  .option("--base <git-ref>", "compare the planned state at this git ref with the working tree (no Pulumi CLI, no secrets)")
+  .option("-s, --stack <name>", "only this stack; without --base, a live preview of it through the Pulumi CLI")
+  .option("--json", "print the report as JSON")
+  .option("-o, --output <file>", "write the report to a file")
+  .option("--strict", "exit 1 on any high-risk flag, not only on a broken policy rule")
+  .action((opts) => (require("./commands/review") as typeof import("./commands/review")).reviewCommand({ ...program.opts(), ...opts }));
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`ezorg: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
