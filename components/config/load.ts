@@ -3,9 +3,22 @@ import * as path from "node:path";
 import { load as loadYaml, YAMLException } from "js-yaml";
 import { LineCounter, parseDocument } from "yaml";
 import { Customer, PlatformConfig } from "./model";
-import { CUSTOMER_RULES, PLATFORM_RULES, placeholderAddresses, registryRules } from "./rules";
+import { certificationCurrent, CUSTOMER_RULES, PLATFORM_RULES, placeholderAddresses, privateEgress, registryRules } from "./rules";
 import { checkSchema } from "./schemas";
 import { ConfigError, Violation } from "./violations";
+
+/** What `--stack` may be: Pulumi's own stack names, and no path tricks. */
+const STACK_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The platform a descriptor names (default prod), read before the descriptor is validated. */
+function peekPlatform(file: string): string {
+  try {
+    const doc = loadYaml(readFileSync(file, "utf8")) as { platform?: unknown } | undefined;
+    return typeof doc?.platform === "string" ? doc.platform : "prod";
+  } catch {
+    return "prod";
+  }
+}
 
 /** The folder holding Pulumi.yaml. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -64,7 +77,9 @@ function addLines(violations: Violation[], files: Map<string, { text: string; pr
       entry = { doc: parseDocument(source.text, { lineCounter: lines }), lines };
       docs.set(v.file, entry);
     }
-    const segments = [...source.prefix, ...v.path.split("/").filter(Boolean)].map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    // Stack-file schema paths start at the file's top (`config/...`); platform paths at `ezorg:platform`.
+    const own = v.path.split("/").filter(Boolean);
+    const segments = (own[0] === source.prefix[0] ? own : [...source.prefix, ...own]).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
     for (let n = segments.length; n >= 0; n--) {
       const node = entry.doc.getIn(segments.slice(0, n), true) as { range?: [number, number, number] } | undefined;
       if (node?.range) return { ...v, line: entry.lines.linePos(node.range[0]).line };
@@ -94,7 +109,7 @@ export function hasStackFile(stack: string, root = PROJECT_ROOT): boolean {
 export function readStackConfig(stack: string, root = PROJECT_ROOT): { file: string; text: string; config: Record<string, unknown>; violations: Violation[] } {
   const y = readYaml(stackFilePath(root, stack), root);
   if (y.parseError) return { file: y.file, text: y.text, config: {}, violations: [y.parseError] };
-  const violations = checkSchema("stack", y.data ?? {}, y.file);
+  const violations = checkSchema("stack", y.data, y.file);
   const config = ((y.data as { config?: Record<string, unknown> })?.config ?? {}) as Record<string, unknown>;
   return { file: y.file, text: y.text, config, violations };
 }
@@ -106,8 +121,8 @@ export function checkPlatform(value: unknown, file: string): { errors: Violation
   if (errors.length > 0) return { errors, warnings: [] };
   const p = value as PlatformConfig;
   const at = (sub: string) => ({ file, path: sub ? `${prefix}/${sub}` : prefix });
-  const warnings = p.environment === "prod" ? placeholderAddresses(p, at) : [];
-  return { errors: PLATFORM_RULES.flatMap((rule) => rule(p, at)), warnings };
+  const warnings = [...(p.environment === "prod" ? placeholderAddresses(p, at) : []), ...privateEgress(p, at)];
+  return { errors: [...PLATFORM_RULES, certificationCurrent(new Date())].flatMap((rule) => rule(p, at)), warnings };
 }
 
 type Texts = Map<string, { text: string; prefix: string[] }>;
@@ -120,8 +135,13 @@ type Entry = { customer: Customer; at: (p: string) => { file: string; path: stri
  * concern it, without parsing thousands of files. `ezorg validate` reads them all.
  */
 export function readCustomers(dir: string, root: string, platform?: PlatformConfig, focus?: string): { customers: Customer[]; violations: Violation[]; texts: Texts } {
-  const names = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && /\.ya?ml$/.test(e.name));
   const violations: Violation[] = [];
+  // One spelling, so one slug can never have two descriptors (x.yaml and x.yml).
+  for (const e of entries.filter((x) => x.name.endsWith(".yml"))) {
+    violations.push({ file: path.relative(root, path.join(dir, e.name)), path: "", rule: "descriptors end in .yaml", fix: `rename it to ${e.name.replace(/\.yml$/, ".yaml")} (and remove any other descriptor of that slug)` });
+  }
+  const names = entries.map((e) => e.name).filter((n) => n.endsWith(".yaml")).sort();
   const texts: Texts = new Map();
   const valid: Entry[] = [];
   const check = (name: string): Entry | undefined => {
@@ -131,7 +151,7 @@ export function readCustomers(dir: string, root: string, platform?: PlatformConf
       violations.push(y.parseError);
       return undefined;
     }
-    const schemaErrors = checkSchema("customer", y.data ?? {}, y.file);
+    const schemaErrors = checkSchema("customer", y.data, y.file);
     if (schemaErrors.length > 0) {
       violations.push(...schemaErrors);
       return undefined;
@@ -145,7 +165,7 @@ export function readCustomers(dir: string, root: string, platform?: PlatformConf
   if (focus === undefined) {
     names.forEach(check);
   } else {
-    const own = names.find((n) => n.replace(/\.ya?ml$/, "") === focus);
+    const own = names.find((n) => n === `${focus}.yaml`);
     const mine = own ? check(own) : undefined;
     if (mine) {
       const needles = [...mine.customer.domains, ...(mine.customer.credential ? [mine.customer.credential.username] : [])];
@@ -173,35 +193,57 @@ export function loadStack(stack: string, options: LoadOptions = {}): StackModel 
   const errors: Violation[] = [];
 
   const isCustomer = stack.startsWith("customer-");
-  // A customer stack needs no file of its own until it sets config: it defaults to prod.
+  const slug = stack.replace(/^customer-/, "");
+  const fail = (v: Omit<Violation, "file"> & { file?: string }): never => {
+    throw new ConfigError([{ file: v.file ?? "stacks/", ...v }]);
+  };
+  if (!STACK_NAME.test(stack)) {
+    fail({ file: "(command line)", path: "--stack", value: stack, rule: "is not a stack name (lower-case letters, digits and hyphens)", fix: `use one of ${listStacks(root).join(", ")}, or customer-<slug>` });
+  }
+  const descriptorFile = path.join(customersDir, `${slug}.yaml`);
+  if (isCustomer && !existsSync(descriptorFile)) {
+    fail({ file: "(command line)", path: "--stack", value: stack, rule: `needs the descriptor ${path.relative(root, descriptorFile)}, which does not exist`, fix: `create it from an example in ${path.relative(root, customersDir)}/, or use one of ${listStacks(root).filter((s) => s.startsWith("customer-")).join(", ")}` });
+  }
+  if (!isCustomer && !hasStackFile(stack, root)) {
+    fail({ file: "(command line)", path: "--stack", value: stack, rule: `has no stack file stacks/Pulumi.${stack}.yaml`, fix: `use one of ${listStacks(root).join(", ")}` });
+  }
+
+  // A customer stack needs no file of its own until it sets config; its descriptor names the platform.
   const own = isCustomer && !hasStackFile(stack, root)
     ? { file: "", text: "", config: {} as Record<string, unknown>, violations: [] as Violation[] }
     : readStackConfig(stack, root);
   texts.set(own.file, { text: own.text, prefix: ["config"] });
   errors.push(...own.violations);
-  const platformStack = isCustomer ? String(own.config["ezorg:platformStack"] ?? "prod") : stack;
+  const platformStack = isCustomer ? peekPlatform(descriptorFile) : stack;
+  if (isCustomer && !hasStackFile(platformStack, root)) {
+    fail({ file: path.relative(root, descriptorFile), path: "platform", value: platformStack, rule: `names a platform without a stack file (stacks/Pulumi.${platformStack}.yaml)`, fix: "use test or prod" });
+  }
   const platformSource = isCustomer ? readStackConfig(platformStack, root) : own;
   if (isCustomer) {
     texts.set(platformSource.file, { text: platformSource.text, prefix: ["config"] });
     errors.push(...platformSource.violations);
+    if ("ezorg:platform" in own.config) {
+      errors.push({ file: own.file, path: "config/ezorg:platform", rule: "a customer stack carries no platform configuration", fix: `remove it; the platform comes from stacks/Pulumi.${platformStack}.yaml` });
+    }
   }
   const platformValue = platformSource.config["ezorg:platform"];
-  const checked = checkPlatform(platformValue, platformSource.file);
+  // A file that did not parse has no platform to check; its syntax error says enough.
+  const unreadable = platformSource.violations.some((v) => v.rule.startsWith("is not valid YAML"));
+  const checked = unreadable ? { errors: [], warnings: [] } : checkPlatform(platformValue, platformSource.file);
   errors.push(...checked.errors);
-  const platform = checked.errors.length === 0 ? (platformValue as PlatformConfig) : undefined;
+  const platform = !unreadable && checked.errors.length === 0 ? (platformValue as PlatformConfig) : undefined;
+  if (platform && platform.environment !== platformStack) {
+    errors.push({ file: platformSource.file, path: "ezorg:platform/environment", value: platform.environment, rule: `the file is stack ${platformStack}; its environment must say so`, fix: `set environment to ${platformStack}` });
+  }
 
-  const slug = stack.replace(/^customer-/, "");
   const registry = readCustomers(customersDir, root, platform, isCustomer ? slug : undefined);
   registry.texts.forEach((t, f) => texts.set(f, t));
   errors.push(...registry.violations);
   const customer = registry.customers.find((c) => c.slug === slug);
-  if (isCustomer && !customer && !registry.violations.some((v) => v.file.endsWith(`/${slug}.yaml`))) {
-    errors.push({ file: path.relative(root, customersDir) || customersDir, path: "", value: `${slug}.yaml`, rule: `stack ${stack} needs the descriptor ${slug}.yaml`, fix: `create ${slug}.yaml from an example in that folder, or check the stack name` });
-  }
 
   if (errors.length > 0 || !platform) throw new ConfigError(addLines(errors, texts));
   const warnings = addLines(checked.warnings, texts);
   return isCustomer
     ? { kind: "customer", stack, platformStack, platform, customer: customer!, customers: registry.customers, warnings }
-    : { kind: "platform", stack, platform, customers: registry.customers, warnings };
+    : { kind: "platform", stack, platform, customers: registry.customers.filter((c) => (c.platform ?? "prod") === stack), warnings };
 }

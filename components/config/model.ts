@@ -147,6 +147,8 @@ export type Stage = (typeof STAGES)[number];
 export interface Customer {
   /** Lower-case identifier; the customer stack is `customer-<slug>`. */
   slug: string;
+  /** The platform stack the customer is onboarded on. Default `prod`. */
+  platform?: "test" | "prod";
   organisation: string;
   /** Every domain both sends and receives. */
   domains: string[];
@@ -170,10 +172,19 @@ export interface Customer {
      */
     dnssec?: boolean;
   };
-  /** DKIM selector and public key (base64 SubjectPublicKeyInfo); the private key lives in secret config. */
-  dkim?: { selector: string; publicKey: string };
-  /** SMTP AUTH credential for the secure nodes: user name and a `{SHA512-CRYPT}` hash, never the password. */
-  credential?: { username: string; passwordHash: string };
+  /**
+   * DKIM selector and public key (base64 SubjectPublicKeyInfo); the private key lives in the
+   * customer stack's secret config (`ezorg:dkimPrivateKey`), and the selector that signs is
+   * the one whose public key matches it. `previous`: during a rotation the older selector,
+   * still published until the ISO date `until` (`ezorg rotate dkim --finish` removes it).
+   */
+  dkim?: { selector: string; publicKey: string; previous?: { selector: string; publicKey: string; until: string } };
+  /**
+   * SMTP AUTH credential for the secure nodes: user name and a `{SHA512-CRYPT}` hash, never the
+   * password. `previous`: during a rotation the older hash, accepted as well until the ISO date
+   * `until` (`ezorg rotate credential --finish` revokes it; renderers do not read the clock).
+   */
+  credential?: { username: string; passwordHash: string; previous?: { passwordHash: string; until: string } };
   stage: Stage;
 }
 

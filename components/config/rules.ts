@@ -1,4 +1,6 @@
+import { CronExpressionParser } from "cron-parser";
 import { isIP } from "node:net";
+import { mergeSpf, SPF_LOOKUP_LIMIT, spfTerms } from "../dns/spf";
 import { Customer, PlatformConfig } from "./model";
 import { reached } from "./stages";
 import { Violation } from "./violations";
@@ -134,7 +136,70 @@ export const uniqueMxPreferences: PlatformRule = (p, at) => {
   });
 };
 
+export const uniqueNodes: PlatformRule = (p, at) => {
+  const out: Violation[] = [];
+  const names = new Set<string>();
+  const addresses = new Map<string, string>([[p.relay.address, "the relay"]]);
+  p.secureNodes.nodes.forEach((n, i) => {
+    if (names.has(n.name)) out.push(v(at(`secureNodes/nodes/${i}/name`), n.name, "secure node names must be unique", "give each node its own name, e.g. smtpnode1, smtpnode2"));
+    names.add(n.name);
+    const other = addresses.get(n.address);
+    if (other) out.push(v(at(`secureNodes/nodes/${i}/address`), n.address, `is already the address of ${other}; two services cannot bind one address and port`, "give each node its own address (Table 1: .86 and .87)"));
+    addresses.set(n.address, `node ${n.name}`);
+  });
+  return out;
+};
+
+export const serviceNamesInProviderZone: PlatformRule = (p, at) => {
+  const zone = p.provider.zone;
+  const names: [string, string][] = [["relay/hostname", p.relay.hostname], ["secureNodes/hostname", p.secureNodes.hostname], ["spf/include", p.spf.include]];
+  return names
+    .filter(([, name]) => !name.endsWith(`.${zone}`))
+    .map(([path, name]) => v(at(path), name, `is not in the provider zone ${zone}, where its records are published`, `use a name under ${zone}`));
+};
+
+export const subnetsValid: PlatformRule = (p, at) =>
+  p.datacenters.flatMap((d, i) => {
+    const [network, bits] = d.network.subnet.split("/");
+    return isIP(network) === 4 && Number(bits) <= 32
+      ? []
+      : [v(at(`datacenters/${i}/network/subnet`), d.network.subnet, "is not an IPv4 network", "use a private range such as 172.30.1.0/24")];
+  });
+
+/** Hours between two runs of a cron schedule, or an error text. */
+export function cronIntervalHours(schedule: string): number | string {
+  try {
+    const runs = CronExpressionParser.parse(schedule, { currentDate: new Date("2026-01-05T00:00:00Z"), tz: "UTC" });
+    const first = runs.next().getTime();
+    return (runs.next().getTime() - first) / 3_600_000;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export const backupScheduleSound: PlatformRule = (p, at) => {
+  const interval = cronIntervalHours(p.backup.schedule);
+  if (typeof interval === "string") {
+    return [v(at("backup/schedule"), p.backup.schedule, `is not a valid cron schedule (${interval})`, "use five fields: minute hour day month weekday, e.g. 30 2 * * *")];
+  }
+  return p.backup.maxAgeHours > interval
+    ? []
+    : [v(at("backup/maxAgeHours"), p.backup.maxAgeHours, `must exceed the ${interval} h between scheduled backups, or the stale-backup alert fires after every run`, `set maxAgeHours above ${interval}, e.g. ${interval + 2}`)];
+};
+
+/** The certification published in every customer's NTA 7516 record must not have ended. */
+export const certificationCurrent = (now: Date): PlatformRule => (p, at) => {
+  const month = now.toISOString().slice(0, 7);
+  return p.provider.certification.end >= month
+    ? []
+    : [v(at("provider/certification/end"), p.provider.certification.end, `the certification ended before ${month}; other providers would stop delivering directly`, "renew the certification and copy the new period")];
+};
+
 export const PLATFORM_RULES: PlatformRule[] = [
+  uniqueNodes,
+  serviceNamesInProviderZone,
+  subnetsValid,
+  backupScheduleSound,
   atLeastTwoDatacenters,
   datacentersInNL,
   datacentersInDifferentCities,
@@ -151,6 +216,15 @@ export const PLATFORM_RULES: PlatformRule[] = [
 ];
 
 const DOCUMENTATION_RANGES = ["192.0.2.", "198.51.100.", "203.0.113."];
+
+const PRIVATE_RANGES = [/^10\./, /^172\.(1[6-9]|2\d|3[01])\./, /^192\.168\./];
+
+/** Warning: receivers on the internet never see a private address, so SPF cannot match it. */
+export const privateEgress: PlatformRule = (p, at) =>
+  p.spf.egress
+    .map((a, i) => ({ a, i }))
+    .filter(({ a }) => PRIVATE_RANGES.some((r) => r.test(a)))
+    .map(({ a, i }) => v(at(`spf/egress/${i}`), a, "is a private address; receivers check SPF against the public address mail leaves from", "list the public (NAT) address of the secure nodes"));
 
 /** Warnings, not errors: values that are valid but still stand in for real ones. */
 export const placeholderAddresses: PlatformRule = (p, at) =>
@@ -208,7 +282,41 @@ export const notProviderDomain: CustomerRule = (c, at, platform) => {
   );
 };
 
+/** The published SPF record (existing terms plus the include) must stay within the limit and end in a fail. */
+export const spfSound: CustomerRule = (c, at, platform) => {
+  const out: Violation[] = [];
+  for (const [domain, record] of Object.entries(c.dns.existingSpf ?? {})) {
+    const where = at(`dns/existingSpf/${domain}`);
+    let terms: string[];
+    try {
+      terms = spfTerms(record);
+    } catch {
+      continue;
+    }
+    const end = terms.find((t) => /^[-+~?]?all$/i.test(t) || /^redirect=/i.test(t));
+    if (!end) out.push(v(where, record, "has no all mechanism, so anyone not listed gets a neutral result", "end the record with -all (or ~all while testing)"));
+    else if (/^[+?]?all$/i.test(end) && !/^[-~]/.test(end)) out.push(v(where, record, `ends in ${end}, which lets anyone send as ${domain} (NTA 7516 6.1.5, domain abuse prevented)`, "end it with -all or ~all"));
+    if (platform) {
+      const merged = mergeSpf(record, platform.spf.include);
+      if (merged.total > SPF_LOOKUP_LIMIT) {
+        out.push(v(where, record, `needs ${merged.total} DNS lookups with the provider's include (${merged.lookups.map((l) => l.term).join(", ")}), over the limit of ${SPF_LOOKUP_LIMIT}: receivers answer PermError`, "drop senders the domain no longer uses, or flatten includes into ip4: ranges"));
+      }
+    }
+  }
+  return out;
+};
+
+export const serverNotAPlatformAddress: CustomerRule = (c, at, platform) => {
+  if (!platform) return [];
+  const own = [platform.relay.address, ...platform.secureNodes.nodes.map((n) => n.address)];
+  return own.includes(c.mailServer.address)
+    ? [v(at("mailServer/address"), c.mailServer.address, "is an address of the platform itself, not of the customer's mail server", "give the internal address of the customer's own mail server")]
+    : [];
+};
+
 export const CUSTOMER_RULES: CustomerRule[] = [
+  spfSound,
+  serverNotAPlatformAddress,
   slugMatchesFile,
   cloudflareZonesKnown,
   dnsMapsNameOwnDomains,

@@ -37,8 +37,62 @@ export function checkSchema(
   pathPrefix = "",
 ): Violation[] {
   const validate = validators()[name];
+  if (data === null || data === undefined) {
+    return [{ file, path: pathPrefix, rule: "is empty", fix: name === "customer" ? "fill it in from an example in stacks/customers/" : "write the stack's config in it, as in stacks/Pulumi.prod.yaml" }];
+  }
   if (validate(data)) return [];
-  return (validate.errors ?? []).map((e) => toViolation(e, file, pathPrefix));
+  return tidy((validate.errors ?? []).map((e) => toViolation(e, file, pathPrefix)));
+}
+
+const ANY_OF_RULE = "is not a key this toolkit reads";
+
+/** Values that must never be printed, even when they are wrong. */
+const SECRET_PATH = /(Key|Password|Token|Certificate|passwordHash|publicKey)$/;
+
+/**
+ * One mistake, one line: a wrong type hides the enum or range errors of the same field,
+ * and a misspelt key is reported once, as the key it probably should be.
+ */
+function tidy(violations: Violation[]): Violation[] {
+  const typed = new Set(violations.filter((v) => v.rule.startsWith("must be of type") || v.rule.startsWith("must be a")).map((v) => v.path));
+  let out = violations.filter((v, i) => {
+    const first = violations.findIndex((w) => w.path === v.path);
+    return first === i || !typed.has(v.path);
+  });
+  // A key that matches no allowed name fails several sub-schemas; the anyOf line says it all.
+  const anyOf = new Set(out.filter((v) => v.rule === ANY_OF_RULE).map((v) => v.path));
+  out = out.filter((v) => v.rule === ANY_OF_RULE || !anyOf.has(v.path));
+  const split = (p: string) => {
+    const i = p.lastIndexOf("/");
+    return { parent: i >= 0 ? p.slice(0, i) : "", key: p.slice(i + 1) };
+  };
+  const missing = out.filter((v) => v.rule === "is required");
+  for (const unknown of out.filter((v) => v.rule === "is not a known field")) {
+    const { parent, key } = split(unknown.path);
+    const match = missing.find((m) => split(m.path).parent === parent && editDistance(split(m.path).key, key) <= 2);
+    if (match) {
+      const wanted = split(match.path).key;
+      out = out.filter((v) => v !== match);
+      unknown.rule = `is not a known field; ${wanted} is required here`;
+      unknown.fix = `rename ${key} to ${wanted}`;
+    }
+  }
+  return out.map((v) => (SECRET_PATH.test(v.path) && v.value !== undefined ? { ...v, value: "[hidden]" } : v));
+}
+
+/** Levenshtein distance, for spotting a misspelt key. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
 }
 
 function toViolation(e: ErrorObject, file: string, pathPrefix: string): Violation {
@@ -50,9 +104,9 @@ function toViolation(e: ErrorObject, file: string, pathPrefix: string): Violatio
     const missing = (e.params as { missingProperty: string }).missingProperty;
     path = `${path}/${missing}`;
     value = undefined;
-    const props = parent.properties as Record<string, Record<string, unknown>> | undefined;
-    const childFix = props?.[missing]?.["x-fix"];
-    fix = `add ${missing}${typeof childFix === "string" ? `: ${childFix}` : ""}`;
+    const child = (parent.properties as Record<string, Record<string, unknown>> | undefined)?.[missing];
+    const fields = child?.type === "object" ? (child.required as string[] | undefined) : undefined;
+    fix = fields?.length ? `add ${missing} with its fields ${fields.join(", ")}` : `add ${missing}${typeof child?.["x-fix"] === "string" ? `: ${child["x-fix"]}` : ""}`;
   } else if (e.keyword === "additionalProperties") {
     const extra = (e.params as { additionalProperty: string }).additionalProperty;
     path = `${path}/${extra}`;
@@ -60,14 +114,21 @@ function toViolation(e: ErrorObject, file: string, pathPrefix: string): Violatio
     fix = `remove ${extra} or correct its spelling; allowed here: ${Object.keys(
       (parent.properties as object) ?? {},
     ).join(", ")}`;
-  } else if (e.keyword === "propertyNames") {
-    value = (e.params as { propertyName: string }).propertyName;
+  }
+  // Errors about a key's name carry the key; report them at the key, not at its parent.
+  const keyName = (e as ErrorObject & { propertyName?: string }).propertyName ?? (e.keyword === "propertyNames" ? (e.params as { propertyName: string }).propertyName : undefined);
+  if (keyName !== undefined) {
+    path = `${path}/${keyName}`;
+    value = keyName;
+    if (e.keyword === "anyOf") {
+      return { file, path: joinPath(pathPrefix, path), value, rule: ANY_OF_RULE, fix };
+    }
   }
   return {
     file,
     path: joinPath(pathPrefix, path),
     value,
-    rule: e.keyword === "pattern" && typeof parent["x-rule"] === "string" ? (parent["x-rule"] as string) : ruleText(e),
+    rule: typeof parent["x-rule"] === "string" && e.keyword !== "required" && e.keyword !== "additionalProperties" ? (parent["x-rule"] as string) : ruleText(e),
     fix,
   };
 }
@@ -92,7 +153,7 @@ function ruleText(e: ErrorObject): string {
     case "enum":
       return `must be one of ${(p.allowedValues as unknown[]).join(", ")}`;
     case "type":
-      return `must be of type ${p.type}`;
+      return p.type === "object" ? "must be a mapping of key: value lines" : p.type === "array" ? "must be a list (lines starting with -)" : `must be of type ${p.type}`;
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":

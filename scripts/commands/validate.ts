@@ -16,8 +16,11 @@ export function validateAll(opts: CommonOptions): { stacks: string[]; errors: Vi
       err.violations.forEach((v) => errors.set(formatViolation(v), v));
     }
   }
-  return { stacks, errors: [...errors.values()], warnings: [...warnings.values()] };
+  const byPlace = (a: Violation, b: Violation) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0));
+  return { stacks, errors: [...errors.values()].sort(byPlace), warnings: [...warnings.values()].sort(byPlace) };
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export function validateCommand(opts: CommonOptions & { json?: boolean }): void {
   const result = validateAll(opts);
@@ -28,8 +31,8 @@ export function validateCommand(opts: CommonOptions & { json?: boolean }): void 
     for (const e of result.errors) process.stdout.write(`✗ ${formatViolation(e)}\n`);
     process.stdout.write(
       result.errors.length === 0
-        ? `✓ ${result.stacks.length} stacks and their customer descriptors are valid (${result.warnings.length} warnings)\n`
-        : `${result.errors.length} error${result.errors.length === 1 ? "" : "s"} in ${new Set(result.errors.map((e) => e.file)).size} file(s); nothing may be planned or applied until they are fixed\n`,
+        ? `✓ ${result.stacks.length} stacks and their customer descriptors are valid (${plural(result.warnings.length, "warning")})\n`
+        : `${plural(result.errors.length, "error")} in ${plural(new Set(result.errors.map((e) => e.file)).size, "file")}; nothing may be planned or applied until they are fixed\n`,
     );
   }
   if (result.errors.length > 0) process.exitCode = 1;

@@ -72,8 +72,7 @@ describe("ezorg plan", () => {
   it("refuses an unknown customer stack with one message and plans nothing", async () => {
     const r = await ezorg(["plan", "--stack", "customer-onbekend"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /stacks\/customers \(top\) = "onbekend\.yaml": stack customer-onbekend needs the descriptor onbekend\.yaml\. Fix: create onbekend\.yaml/);
-    assert.match(r.stderr, /Nothing was planned\.$/m);
+    assert.equal(r.stderr, "✗ (command line) --stack = \"customer-onbekend\": needs the descriptor stacks/customers/onbekend.yaml, which does not exist. Fix: create it from an example in stacks/customers/, or use one of customer-huisarts-zuid, customer-zorggroep-noord.\n1 error; nothing was planned.\n");
     assert.equal(r.stdout, "");
   });
 
@@ -81,9 +80,30 @@ describe("ezorg plan", () => {
     await withEditedStacks([CLAIM_KLINIEK], async (dir) => {
       const r = await ezorg(["plan", "--stack", "customer-zorggroep-noord", "--root", dir]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /stacks\/customers\/zorggroep-noord\.yaml:\d+ domains\/1 = "kliniek-noord\.example\.nl": is already claimed by customer huisarts-zuid/);
+      assert.match(r.stderr, /^✗ stacks\/customers\/zorggroep-noord\.yaml:\d+ domains\/1 = "kliniek-noord\.example\.nl": is already claimed by customer huisarts-zuid/);
       assert.equal(r.stdout, "");
     });
+  });
+
+  it("puts a customer on the platform its descriptor names, and only there", async () => {
+    await withEditedStacks([["stacks/customers/huisarts-zuid.yaml", "slug: huisarts-zuid\n", "slug: huisarts-zuid\nplatform: test\n"]], async (root) => {
+      const clients = async (stack: string) => {
+        const r = await ezorg(["plan", "--stack", stack, "--json", "--root", root]);
+        assert.equal(r.code, 0, r.stderr);
+        const relay = (JSON.parse(r.stdout) as JsonResource[]).find((x) => x.name === "ams1-relay" && x.type === "ezorg:relay:MailRelay") as JsonResource & { outputs: { files: Record<string, string> } };
+        return relay.outputs.files["/etc/postfix/relay_clients"];
+      };
+      assert.match(await clients("test"), /^172\.16\.41\.20 OK$/m);
+      assert.doesNotMatch(await clients("prod"), /172\.16\.41\.20/);
+      assert.match(await clients("prod"), /^172\.16\.40\.10 OK$/m);
+    });
+  });
+
+  it("keeps stdout pure JSON and sends warnings and unset secrets to stderr", async () => {
+    const r = await ezorg(["plan", "--stack", "prod", "--json"]);
+    assert.doesNotThrow(() => JSON.parse(r.stdout));
+    assert.match(r.stderr, /^warning: stacks\/Pulumi\.prod\.yaml:\d+ ezorg:platform\/spf\/egress\/0 = "192\.0\.2\.86"/m);
+    assert.match(r.stderr, /^secrets not set in the stack file \(stand-ins used\): ezorg:relayTlsCertificate, /m);
   });
 
   it("keeps the platform's resource count the same with 2 and with 300 customers", () => {

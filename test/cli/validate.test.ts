@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { cpSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CLAIM_KLINIEK, Edit, ezorg, withEditedStacks } from "../support/cli";
 
@@ -30,7 +32,7 @@ describe("ezorg validate", () => {
       '✗ stacks/customers/huisarts-zuid.yaml:31 dns/dmarc/policy = "none": must be one of quarantine, reject. Fix: use quarantine or reject: NTA 7516 asks for an active policy.',
       "✗ stacks/customers/zorggroep-noord.yaml:11 mailServer/port = 70000: must be <= 65535. Fix: use a TCP port between 1 and 65535, e.g. 587.",
     ]);
-    assert.match(r.stdout, /5 errors in 3 file\(s\); nothing may be planned or applied until they are fixed/);
+    assert.match(r.stdout, /5 errors in 3 files; nothing may be planned or applied until they are fixed/);
     });
   });
 
@@ -44,6 +46,29 @@ describe("ezorg validate", () => {
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^✗ stacks\/customers\/huisarts-zuid\.yaml:11 \(top\) = \(missing\): is not valid YAML \(.+\)\. Fix: correct the YAML syntax at that line\.$/m);
       assert.match(r.stdout, /^✗ stacks\/customers\/zorggroep-noord\.yaml:\d+ stage = "finished": must be one of connection, network, /m);
+    });
+  });
+
+  it("hides a secret written in plain text, spots a misspelt key, and names an empty file and a .yml twin", async () => {
+    const edits: Edit[] = [
+      ["stacks/Pulumi.customer-huisarts-zuid.yaml", "config: {}", 'config:\n  ezorg:relayTlsKey: "-----BEGIN PRIVATE KEY-----MIIEv"\n  ezorg:platfrom: {}'],
+      ["stacks/Pulumi.prod.yaml", "    environment: prod", "    environment: test"],
+      ["stacks/customers/zorggroep-noord.yaml", "organisation:", "organsation:"],
+    ];
+    await withEditedStacks(edits, async (root) => {
+      writeFileSync(path.join(root, "stacks/customers/leeg.yaml"), "");
+      cpSync(path.join(root, "stacks/customers/huisarts-zuid.yaml"), path.join(root, "stacks/customers/huisarts-zuid.yml"));
+      const r = await ezorg(["validate", "--root", root]);
+      assert.equal(r.code, 1);
+      assert.doesNotMatch(r.stdout + r.stderr, /BEGIN PRIVATE KEY/);
+      assert.deepEqual(r.stdout.split("\n").filter((l) => l.startsWith("✗")).map((l) => l.replace(/\. Fix: .*$/, "")), [
+        '✗ stacks/Pulumi.customer-huisarts-zuid.yaml:5 config/ezorg:relayTlsKey = "[hidden]": must be a secret (secure: ...), never a plain value',
+        '✗ stacks/Pulumi.customer-huisarts-zuid.yaml:6 config/ezorg:platfrom = "ezorg:platfrom": is not a key this toolkit reads',
+        '✗ stacks/Pulumi.prod.yaml:7 ezorg:platform/environment = "test": the file is stack prod; its environment must say so',
+        "✗ stacks/customers/huisarts-zuid.yml (top) = (missing): descriptors end in .yaml",
+        "✗ stacks/customers/leeg.yaml (top) = (missing): is empty",
+        '✗ stacks/customers/zorggroep-noord.yaml:4 organsation = "Zorggroep Noord B.V.": is not a known field; organisation is required here',
+      ]);
     });
   });
 

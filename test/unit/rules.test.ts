@@ -101,6 +101,36 @@ const platformCases: { rule: rules.PlatformRule; title: string; breakIt: (p: Pla
     breakIt: (p) => (p.mailfilters[3].preference = 30),
     message: "stacks/Pulumi.prod.yaml ezorg:platform/mailfilters/3/preference = 30: MX preferences must be unique. Fix: give each mailfilter its own preference, e.g. 10, 20, 30, 40.",
   },
+  {
+    rule: rules.uniqueNodes,
+    title: "secure nodes with their own names and addresses",
+    breakIt: (p) => (p.secureNodes.nodes[1] = { ...p.secureNodes.nodes[1], name: "smtpnode1", address: "10.254.253.199" }),
+    message: "",
+  },
+  {
+    rule: rules.serviceNamesInProviderZone,
+    title: "service names in the provider zone",
+    breakIt: (p) => (p.relay.hostname = "relay.example.com"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/relay/hostname = "relay.example.com": is not in the provider zone ezorg.nl, where its records are published. Fix: use a name under ezorg.nl.',
+  },
+  {
+    rule: rules.subnetsValid,
+    title: "subnets are IPv4 networks",
+    breakIt: (p) => (p.datacenters[1].network.subnet = "999.30.2.7/24"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/datacenters/1/network/subnet = "999.30.2.7/24": is not an IPv4 network. Fix: use a private range such as 172.30.1.0/24.',
+  },
+  {
+    rule: rules.backupScheduleSound,
+    title: "a valid backup schedule",
+    breakIt: (p) => (p.backup.schedule = "99 2 * * *"),
+    message: 'stacks/Pulumi.prod.yaml ezorg:platform/backup/schedule = "99 2 * * *": is not a valid cron schedule (Constraint error, got value 99 expected range 0-59). Fix: use five fields: minute hour day month weekday, e.g. 30 2 * * *.',
+  },
+  {
+    rule: rules.backupScheduleSound,
+    title: "a stale-backup limit longer than the schedule",
+    breakIt: (p) => (p.backup.maxAgeHours = 2),
+    message: "stacks/Pulumi.prod.yaml ezorg:platform/backup/maxAgeHours = 2: must exceed the 24 h between scheduled backups, or the stale-backup alert fires after every run. Fix: set maxAgeHours above 24, e.g. 26.",
+  },
 ];
 
 describe("platform rules", () => {
@@ -109,12 +139,33 @@ describe("platform rules", () => {
     it(`${c.title}: a breaking change is reported with value, rule and fix`, () => {
       const p = samplePlatform();
       c.breakIt(p);
-      assert.deepEqual(c.rule(p, at).map(formatViolation), [c.message]);
+      const found = c.rule(p, at).map(formatViolation);
+      if (c.message) assert.deepEqual(found, [c.message]);
+      else assert.deepEqual(found, [
+        'stacks/Pulumi.prod.yaml ezorg:platform/secureNodes/nodes/1/name = "smtpnode1": secure node names must be unique. Fix: give each node its own name, e.g. smtpnode1, smtpnode2.',
+        'stacks/Pulumi.prod.yaml ezorg:platform/secureNodes/nodes/1/address = "10.254.253.199": is already the address of the relay; two services cannot bind one address and port. Fix: give each node its own address (Table 1: .86 and .87).',
+      ]);
     });
   }
 
   it("every platform rule is in the list the loader runs", () => {
     for (const c of platformCases) assert.ok(rules.PLATFORM_RULES.includes(c.rule), c.title);
+  });
+
+  it("refuses a certification that has ended, and accepts the current one", () => {
+    const now = new Date("2026-12-03T10:00:00Z");
+    assert.deepEqual(rules.certificationCurrent(now)(samplePlatform(), at), []);
+    const p = samplePlatform();
+    p.provider.certification.end = "2026-11";
+    assert.deepEqual(rules.certificationCurrent(now)(p, at).map(formatViolation), [
+      'stacks/Pulumi.prod.yaml ezorg:platform/provider/certification/end = "2026-11": the certification ended before 2026-12; other providers would stop delivering directly. Fix: renew the certification and copy the new period.',
+    ]);
+  });
+
+  it("warns about a private SPF egress address", () => {
+    const p = samplePlatform();
+    p.spf.egress = ["10.0.0.1", "145.100.10.1"];
+    assert.deepEqual(rules.privateEgress(p, at).map((x) => [x.path, x.value]), [["ezorg:platform/spf/egress/0", "10.0.0.1"]]);
   });
 
   it("warns about documentation addresses but not about real ones", () => {
@@ -161,6 +212,30 @@ const customerCases: { rule: rules.CustomerRule; title: string; breakIt: (c: Cus
     title: "no customer claims the provider's zone",
     breakIt: (c) => (c.domains[1] = "mail.ezorg.nl"),
     message: 'stacks/customers/zorggroep-noord.yaml domains/1 = "mail.ezorg.nl": is the provider\'s own zone ezorg.nl. Fix: list only the organisation\'s own domains; the test domain goes in testDomain.',
+  },
+  {
+    rule: rules.spfSound,
+    title: "an existing SPF record that lets anyone send",
+    breakIt: (c) => (c.dns.existingSpf = { "kliniek-noord.example.nl": "v=spf1 mx +all" }),
+    message: 'stacks/customers/zorggroep-noord.yaml dns/existingSpf/kliniek-noord.example.nl = "v=spf1 mx +all": ends in +all, which lets anyone send as kliniek-noord.example.nl (NTA 7516 6.1.5, domain abuse prevented). Fix: end it with -all or ~all.',
+  },
+  {
+    rule: rules.spfSound,
+    title: "an existing SPF record without all",
+    breakIt: (c) => (c.dns.existingSpf = { "kliniek-noord.example.nl": "v=spf1 mx" }),
+    message: 'stacks/customers/zorggroep-noord.yaml dns/existingSpf/kliniek-noord.example.nl = "v=spf1 mx": has no all mechanism, so anyone not listed gets a neutral result. Fix: end the record with -all (or ~all while testing).',
+  },
+  {
+    rule: rules.spfSound,
+    title: "an SPF record within ten lookups once the include is added",
+    breakIt: (c) => (c.dns.existingSpf = { "kliniek-noord.example.nl": `v=spf1 a mx ${Array.from({ length: 8 }, (_, i) => `include:s${i}.example.nl`).join(" ")} -all` }),
+    message: 'stacks/customers/zorggroep-noord.yaml dns/existingSpf/kliniek-noord.example.nl = "v=spf1 a mx include:s0.example.nl include:s1.example.nl include:s2.example.n...: needs 11 DNS lookups with the provider\'s include (a, mx, include:s0.example.nl, include:s1.example.nl, include:s2.example.nl, include:s3.example.nl, include:s4.example.nl, include:s5.example.nl, include:s6.example.nl, include:s7.example.nl, include:_spf.ezorg.nl), over the limit of 10: receivers answer PermError. Fix: drop senders the domain no longer uses, or flatten includes into ip4: ranges.',
+  },
+  {
+    rule: rules.serverNotAPlatformAddress,
+    title: "a customer server that is not the platform",
+    breakIt: (c) => (c.mailServer.address = "10.254.253.86"),
+    message: 'stacks/customers/zorggroep-noord.yaml mailServer/address = "10.254.253.86": is an address of the platform itself, not of the customer\'s mail server. Fix: give the internal address of the customer\'s own mail server.',
   },
 ];
 
