@@ -41,12 +41,12 @@ export function stacksToCompare(files: string[], baseStacks: string[], workStack
   return all.filter((s) => changedStacks.has(s) || (s.startsWith("customer-") && changedStacks.has(platformOf(s))));
 }
 
-/** Which platform a customer stack file names (default prod). */
+/** Which platform a customer's descriptor names (default prod). */
 export function platformOf(root: string, stack: string): string {
-  const file = path.join(root, "stacks", `Pulumi.${stack}.yaml`);
+  const file = path.join(root, "stacks", "customers", `${stack.slice("customer-".length)}.yaml`);
   if (!existsSync(file)) return "prod";
-  const doc = load(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | undefined;
-  return String(doc?.config?.["ezorg:platformStack"] ?? "prod");
+  const doc = load(readFileSync(file, "utf8")) as { platform?: string } | undefined;
+  return doc?.platform ?? "prod";
 }
 
 /** True when the descriptor behind a customer stack says `stage: live` in that tree. */
