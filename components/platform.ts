@@ -50,7 +50,7 @@ export function platformStack(platform: PlatformConfig, customers: Customer[], s
         platform,
         site,
         queueVolume: relays[i].queue.name,
-        nodeQueueVolumes: nodes.queues.filter((q) => q.datacenter === site.site.name).map((q) => q.volume.name),
+        nodeQueues: nodes.queues.filter((q) => q.datacenter === site.site.name).map((q) => ({ node: q.node, volume: q.volume.name })),
         configFiles: relays[i].files,
         password: secrets.backupPassword,
       }),

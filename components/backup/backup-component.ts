@@ -18,8 +18,8 @@ export interface BackupArgs {
   site: DatacenterSite;
   /** Name of the relay's queue volume in this site, mounted read-only. Required. */
   queueVolume: pulumi.Input<string>;
-  /** Queue volumes of the secure nodes in this site, mounted read-only. Default: none. */
-  nodeQueueVolumes?: pulumi.Input<string>[];
+  /** Queue volumes of the secure nodes in this site, by node name, mounted read-only. Default: none. */
+  nodeQueues?: { node: string; volume: pulumi.Input<string> }[];
   /** The relay's rendered configuration, copied into the backup. Required. */
   configFiles: Record<string, string>;
   /** Repository password, from secret config. Required; never written in plain text. */
@@ -54,7 +54,7 @@ export class Backup extends pulumi.ComponentResource {
       aliases: ["backup"],
     }).container;
 
-    const nodeQueues = (args.nodeQueueVolumes ?? []).map((volumeName, i) => ({ volumeName, containerPath: `/var/spool/secure-node-${i + 1}`, readOnly: true }));
+    const nodeQueues = (args.nodeQueues ?? []).map((q) => ({ volumeName: q.volume, containerPath: `/var/spool/${q.node}`, readOnly: true }));
     const job = renderBackupJob(platform, site.site, this.repository, {
       queueDir: QUEUE_DIR,
       extraQueueDirs: nodeQueues.map((q) => q.containerPath),

@@ -45,6 +45,21 @@ export function dkimRecord(domain: string, selector: string, publicKey: string):
   };
 }
 
+/**
+ * The customer's DKIM key, and during a rotation also the previous selector's: mail signed
+ * with either verifies while the switch and the mail in queues run their course.
+ */
+export function dkimRecords(customer: Customer, domain: string): DnsRecord[] {
+  const { selector, publicKey, previous } = customer.dkim!;
+  const current = dkimRecord(domain, selector, publicKey);
+  if (!previous) return [current];
+  if (previous.selector === selector) {
+    throw new Error(`customer ${customer.slug}: dkim.previous.selector ${JSON.stringify(selector)} equals dkim.selector; a rotation needs a new selector, so give the new key another one`);
+  }
+  const old = dkimRecord(domain, previous.selector, previous.publicKey);
+  return [current, { ...old, purpose: `DKIM public key of the previous selector, published until ${previous.until}` }];
+}
+
 export function dmarcRecord(customer: Customer, domain: string): DnsRecord {
   const { policy, rua } = customer.dns.dmarc;
   const tags = [`v=DMARC1`, `p=${policy}`, `sp=${policy}`, `adkim=s`, `aspf=r`, ...(rua ? [`rua=${rua}`] : [])];
@@ -75,10 +90,23 @@ export function customerDomainRecords(platform: PlatformConfig, customer: Custom
   if (publishesSpf(customer)) out.push(spfRecord(platform, customer, domain));
   if (publishesNtaDns(customer)) {
     out.push(...mxRecords(platform, domain));
-    if (customer.dkim) out.push(dkimRecord(domain, customer.dkim.selector, customer.dkim.publicKey));
-    out.push(dmarcRecord(customer, domain), ntaRecord(platform, domain));
+    if (customer.dkim) out.push(...dkimRecords(customer, domain));
+    out.push(dmarcRecord(customer, domain), ntaRecord(platform, domain), ...dmarcReportAuthorizations(customer, domain));
   }
   return out;
+}
+
+/**
+ * RFC 7489 7.1: a domain whose DMARC reports go to another domain needs that domain's
+ * consent, `<domain>._report._dmarc.<report domain> TXT "v=DMARC1"`, or receivers drop
+ * the reports. Published here when the report domain is one of the customer's own.
+ */
+export function dmarcReportAuthorizations(customer: Customer, zone: string): DnsRecord[] {
+  const reportDomain = customer.dns.dmarc.rua?.replace(/^mailto:[^@]*@/, "").toLowerCase();
+  if (reportDomain !== zone) return [];
+  return customer.domains
+    .filter((d) => d !== zone)
+    .map((d) => ({ key: `dmarc-report-${d.replace(/\./g, "-")}`, name: `${d}._report._dmarc.${zone}`, type: "TXT" as const, content: "v=DMARC1", ttl: DEFAULT_TTL, purpose: `consent to receive DMARC reports of ${d}` }));
 }
 
 /** True when the customer's zones are DNSSEC-signed at its current stage (unless opted out). */

@@ -32,7 +32,7 @@ export class SecureMailNodes extends pulumi.ComponentResource {
   /** Each node's rendered configuration, by node name. */
   readonly files: Record<string, Record<string, string>> = {};
   /** Each node's queue volume with the datacentre it lives in, for the backup of that site. */
-  readonly queues: { datacenter: string; volume: docker.Volume }[] = [];
+  readonly queues: { node: string; datacenter: string; volume: docker.Volume }[] = [];
 
   constructor(name: string, args: SecureMailNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ezorg:secure-nodes:SecureMailNodes", name, {}, opts);
@@ -49,8 +49,9 @@ export class SecureMailNodes extends pulumi.ComponentResource {
         image: platform.images.postfix,
         hostname: platform.secureNodes.hostname,
         files,
-        // Password hashes: readable by Dovecot's auth process, not by every user of the image.
-        modes: { [DOVECOT_USERS_PATH]: { permissions: "0640", owner: "root", group: "dovecot" } },
+        // Password hashes (and during a rotation the previous ones): readable by Dovecot's auth
+        // process, not by every user of the image.
+        modes: Object.fromEntries([DOVECOT_USERS_PATH, `${DOVECOT_USERS_PATH}.previous`].map((f) => [f, { permissions: "0640", owner: "root", group: "dovecot" }])),
         // Dovecot answers Postfix's SASL questions; both run in the node's container.
         command: ["sh", "-c", "dovecot && exec postfix start-fg"],
         labels: { "ezorg.role": "secure-node", "ezorg.tls-minimum": platform.tls.minimumVersion },
@@ -61,7 +62,7 @@ export class SecureMailNodes extends pulumi.ComponentResource {
       });
       queueMetrics(this, nodeName, { platform, site, queueVolume: queue.name, mainCf: files["/etc/postfix/main.cf"], address: node.address });
       this.containers.push(container);
-      this.queues.push({ datacenter: node.datacenter, volume: queue });
+      this.queues.push({ node: node.name, datacenter: node.datacenter, volume: queue });
     }
 
     this.registerOutputs({ nodes: platform.secureNodes.nodes.map((n) => `${n.name}@${n.datacenter}`), files: this.files });

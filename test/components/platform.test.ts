@@ -79,7 +79,7 @@ describe("the prod platform under mocks", () => {
     const job = [...containers().values()].find((c) => c.name === "ams1-backup-job")!;
     assert.deepEqual(job.inputs.volumes, [
       { volumeName: "ams1-relay-queue", containerPath: "/var/spool/postfix", readOnly: true },
-      { volumeName: "secure-smtpnodes-smtpnode1-queue", containerPath: "/var/spool/secure-node-1", readOnly: true },
+      { volumeName: "secure-smtpnodes-smtpnode1-queue", containerPath: "/var/spool/smtpnode1", readOnly: true },
       { volumeName: "ams1-backup-metrics", containerPath: "/var/lib/ezorg-backup/metrics" },
     ]);
     assert.equal(job.inputs.uploads, "[secret]");

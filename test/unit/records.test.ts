@@ -82,7 +82,7 @@ describe("customerDomainRecords by stage", () => {
 
   it("moves MX and publishes DKIM, DMARC and the NTA record from the nta-dns stage on", () => {
     const keys = customerDomainRecords(platform, atStage(live, "nta-dns"), "zorggroep-noord.example.nl").map((r) => r.key);
-    assert.deepEqual(keys, ["spf", "mx-10", "mx-20", "mx-30", "mx-40", "dkim-ezorg2026", "dmarc", "nta7516"]);
+    assert.deepEqual(keys, ["spf", "mx-10", "mx-20", "mx-30", "mx-40", "dkim-ezorg2026", "dmarc", "nta7516", "dmarc-report-kliniek-noord-example-nl"]);
     assert.equal(customerDomainRecords(platform, atStage(live, "cutover"), "zorggroep-noord.example.nl").some((r) => r.type === "MX"), false);
   });
 });
@@ -100,5 +100,50 @@ describe("providerRecords and zone-file lines", () => {
 
   it("writes MX targets as absolute names", () => {
     assert.equal(zoneFileLine(mxRecords(platform, "example.nl")[1]), "example.nl. 3600 IN MX 20 mailfilter01.ezorg.nl.");
+  });
+});
+
+describe("customerDomainRecords during a DKIM rotation", () => {
+  const rotating = (): Customer => ({
+    ...live,
+    dkim: { selector: "ezorg20260611", publicKey: longKey, previous: { selector: "ezorg2026", publicKey: "MIIBoldkey", until: "2026-06-20" } },
+  });
+
+  it("publishes both selectors, the new one first, with unique keys", () => {
+    const dkim = customerDomainRecords(platform, rotating(), "zorggroep-noord.example.nl").filter((r) => r.key.startsWith("dkim-"));
+    assert.deepEqual(dkim.map((r) => [r.key, r.name, r.content]), [
+      ["dkim-ezorg20260611", "ezorg20260611._domainkey.zorggroep-noord.example.nl", `v=DKIM1; k=rsa; p=${longKey}`],
+      ["dkim-ezorg2026", "ezorg2026._domainkey.zorggroep-noord.example.nl", "v=DKIM1; k=rsa; p=MIIBoldkey"],
+    ]);
+    assert.equal(dkim[1].purpose, "DKIM public key of the previous selector, published until 2026-06-20");
+  });
+
+  it("publishes one selector once the previous one is dropped", () => {
+    const { previous: _, ...current } = rotating().dkim!;
+    const keys = customerDomainRecords(platform, { ...live, dkim: current }, "zorggroep-noord.example.nl").map((r) => r.key);
+    assert.deepEqual(keys.filter((k) => k.startsWith("dkim-")), ["dkim-ezorg20260611"]);
+  });
+
+  it("refuses a previous selector equal to the current one (the records would share a key)", () => {
+    const same = rotating();
+    same.dkim!.previous!.selector = "ezorg20260611";
+    assert.throws(() => customerDomainRecords(platform, same, "zorggroep-noord.example.nl"), /^Error: customer zorggroep-noord: dkim\.previous\.selector "ezorg20260611" equals dkim\.selector/);
+  });
+});
+
+describe("dmarcReportAuthorizations", () => {
+  it("publishes, in the report domain's zone, consent for the customer's other domains", () => {
+    const [live] = sampleCustomers();
+    assert.deepEqual(
+      customerDomainRecords(samplePlatform(), live, "zorggroep-noord.example.nl").filter((r) => r.key.startsWith("dmarc-report-")).map(zoneFileLine),
+      ['kliniek-noord.example.nl._report._dmarc.zorggroep-noord.example.nl. 3600 IN TXT "v=DMARC1"'],
+    );
+    assert.equal(customerDomainRecords(samplePlatform(), live, "kliniek-noord.example.nl").some((r) => r.key.startsWith("dmarc-report-")), false);
+  });
+
+  it("publishes nothing when reports stay in the domain or go elsewhere", () => {
+    const [live] = sampleCustomers();
+    live.dns.dmarc.rua = "mailto:rapport@dmarc.example.com";
+    assert.equal(customerDomainRecords(samplePlatform(), live, "zorggroep-noord.example.nl").some((r) => r.key.startsWith("dmarc-report-")), false);
   });
 });
