@@ -7,8 +7,11 @@ import { StateStore } from "./state";
 import { Check, CheckResult, CheckTargets, Instructions, MailFlowProbe } from "./types";
 
 export interface WalkDeps {
-  /** Checks by id, as the stage plans name them. */
-  registry: Record<string, Check>;
+  /**
+   * The checks a customer's current stage calls for: every check whose stage has been
+   * reached, so each run proves again what earlier stages set up.
+   */
+  checksFor: (customer: Customer) => Check[];
   targets: CheckTargets;
   mailFlow?: MailFlowProbe;
   audit: AuditLog;
@@ -42,19 +45,17 @@ export interface StageOutcome {
   movedTo?: Stage;
 }
 
-/** Runs the checks of the customer's current stage; a check that throws is a failed check. */
-export async function verifyStage(platform: PlatformConfig, customer: Customer, deps: Pick<WalkDeps, "registry" | "targets" | "mailFlow" | "now">): Promise<CheckResult[]> {
+/**
+ * Runs the checks of the customer's current stage, one after the other (mail-flow
+ * checks share mailboxes); a check that throws is a failed check, not a crash.
+ */
+export async function verifyStage(platform: PlatformConfig, customer: Customer, deps: Pick<WalkDeps, "checksFor" | "targets" | "mailFlow" | "now">): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  for (const id of planFor(customer.stage).checks) {
-    const check = deps.registry[id];
-    if (!check) {
-      results.push({ id, ok: false, detail: "no check is registered under this id", fix: "register the check in scripts/checks/index.ts" });
-      continue;
-    }
+  for (const check of deps.checksFor(customer)) {
     try {
       results.push(...(await check.run({ platform, customer, targets: deps.targets, mailFlow: deps.mailFlow, now: deps.now })));
     } catch (err) {
-      results.push({ id, ok: false, detail: `the check failed to run: ${err instanceof Error ? err.message : String(err)}`, fix: "see the message; the check is retried on the next run" });
+      results.push({ id: check.id, ok: false, detail: `the check failed to run: ${err instanceof Error ? err.message : String(err)}`, fix: "see the message; the check is retried on the next run" });
     }
   }
   return results;

@@ -1,4 +1,4 @@
-import { Customer, PlatformConfig, Stage } from "../../components/config/model";
+import { Customer, PlatformConfig } from "../../components/config/model";
 import { Resolver } from "../checks/dns-client";
 
 /** One verdict of an automated check: a ✓/✗ line in the walkthrough. */
@@ -55,13 +55,5 @@ export interface Check {
   run(ctx: CheckContext): Promise<CheckResult[]>;
 }
 
-/** Instructions for the customer's administrator for one stage, for their mail platform. */
-export interface Instructions {
-  stage: Stage;
-  /** Human steps, in order. */
-  steps: string[];
-  /** A script to run (PowerShell for Exchange, shell/config for Postfix), if any. */
-  script?: { language: "powershell" | "postfix" | "text"; content: string };
-  /** Known incompatibilities for this platform and version, found by the preflight. */
-  warnings: string[];
-}
+/** Instructions for the customer's administrator: rendered in components/, used here. */
+export type { Instructions } from "../../components/onboarding/instructions/common";

@@ -21,9 +21,11 @@ function fakeCheck(id: string, ok: () => boolean, runs: string[] = []): Check {
   return { id, title: id, run: async () => (runs.push(id), [{ id, ok: ok(), detail: ok() ? "as expected" : "not as expected", fix: "do the thing" }]) };
 }
 
+/** Checks by id; the fake stage rule: route-test runs both flow checks, connection the relay check. */
 function deps(registry: Record<string, Check>): WalkDeps {
+  const byStage: Record<string, string[]> = { "route-test": ["flow.outbound-relay", "flow.inbound"], connection: ["smtp.relay"] };
   return {
-    registry,
+    checksFor: (c) => (byStage[c.stage] ?? []).map((id) => registry[id] ?? { id, title: id, run: async () => { throw new Error(`no such check ${id}`); } }),
     targets: { resolver: { host: "127.0.0.1", port: 53 }, relay: { host: "127.0.0.1", port: 587 }, secureNodes: [] },
     audit: new AuditLog(path.join(dir, "audit", "huisarts-zuid.jsonl"), "a.operator@ezorg.nl", () => new Date("2026-12-03T10:00:00Z")),
     state: new StateStore(path.join(dir, "state")),
@@ -78,11 +80,11 @@ describe("walk", () => {
     assert.deepEqual(d.audit.entries().map((e) => `${e.action} ${e.subject} ${e.result}`), ["check flow.outbound-relay fail", "check flow.inbound ok", "refused advance fail"]);
   });
 
-  it("counts a check that throws, and a check nobody registered, as failures", async () => {
+  it("counts a check that throws as a failure, naming it", async () => {
     const boom: Check = { id: "flow.inbound", title: "x", run: async () => { throw new Error("connection refused"); } };
     const outcome = await walk(samplePlatform(), customerAt("route-test"), deps({ "flow.inbound": boom }), { descriptorFile: descriptor });
     assert.deepEqual(outcome.results.map((r) => [r.id, r.ok, r.detail]), [
-      ["flow.outbound-relay", false, "no check is registered under this id"],
+      ["flow.outbound-relay", false, "the check failed to run: no such check flow.outbound-relay"],
       ["flow.inbound", false, "the check failed to run: connection refused"],
     ]);
   });
