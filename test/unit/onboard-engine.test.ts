@@ -121,6 +121,17 @@ describe("walk", () => {
   });
 });
 
+describe("walk without a mail-flow probe", () => {
+  it("takes the operator's confirmation of a route test the helpdesk confirmed, and audits it", async () => {
+    const noProbe: Check = { id: "flow.inbound", title: "x", run: async () => [{ id: "flow.inbound", ok: false, detail: "no mail-flow probe in this environment", fix: "ask the helpdesk" }] };
+    const broken: Check = { id: "flow.outbound-relay", title: "x", run: async () => [{ id: "flow.outbound-relay", ok: false, detail: "the relay refused the message" }] };
+    const d = deps({ "flow.inbound": noProbe, "flow.outbound-relay": broken });
+    const outcome = await walk(samplePlatform(), customerAt("route-test"), d, { descriptorFile: descriptor, confirm: ["flow.inbound", "flow.outbound-relay"] });
+    assert.deepEqual(outcome.results.map((r) => [r.id, r.ok]), [["flow.outbound-relay", false], ["flow.inbound", true]]);
+    assert.ok(out.includes("✓ flow.inbound: confirmed by the operator (ask the helpdesk)"));
+  });
+});
+
 describe("AuditLog", () => {
   it("chains every line to the one before, so an edited or removed line is found", async () => {
     const d = deps({ "flow.outbound-relay": fakeCheck("flow.outbound-relay", () => true), "flow.inbound": fakeCheck("flow.inbound", () => false) });
