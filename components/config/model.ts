@@ -173,10 +173,10 @@ export interface Customer {
     dnssec?: boolean;
   };
   /**
-   * DKIM selector and public key (base64 SubjectPublicKeyInfo); the private key lives in the
-   * customer stack's secret config (`ezorg:dkimPrivateKey`), and the selector that signs is
-   * the one whose public key matches it. `previous`: during a rotation the older selector,
-   * still published until the ISO date `until` (`ezorg rotate dkim --finish` removes it).
+   * DKIM selector and public key (base64 SubjectPublicKeyInfo). The private keys live in the
+   * customer stack's secret config (`ezorg:dkimPrivateKey`, PEM): the first one signs, under
+   * the selector whose public key matches it. `previous`: during a rotation the older
+   * selector, still published until the ISO date `until` (`ezorg rotate dkim --finish` removes it).
    */
   dkim?: { selector: string; publicKey: string; previous?: { selector: string; publicKey: string; until: string } };
   /**

@@ -10,6 +10,11 @@ export interface DovecotSaslOptions {
   title: string;
   /** Path of the passwd-file in the container. */
   usersFile: string;
+  /**
+   * passwd-file of the previous hashes of credentials in a rotation's overlap, tried when
+   * the first one refuses a login. Default: none (no overlap running).
+   */
+  previousUsersFile?: string;
   baseDir: string;
   logFile: string;
   /** Address and port of the auth listener Postfix's smtpd_sasl_path points at. */
@@ -31,11 +36,7 @@ auth_verbose = yes
 disable_plaintext_auth = yes
 # LOGIN for Exchange's basic authentication, PLAIN for everyone else.
 auth_mechanisms = plain login
-passdb {
-  driver = passwd-file
-  args = scheme=SHA512-CRYPT ${o.usersFile}
-}
-userdb {
+${passdbs(o)}userdb {
   driver = static
   args = uid=dovecot gid=dovecot home=/nonexistent
 }
@@ -50,7 +51,31 @@ service auth {
 `;
 }
 
+/*
+ * During a credential rotation the previous hash sits in a second passdb: Dovecot tries the
+ * next passdb when one refuses (result_failure = continue is the default), so the old and
+ * the new password both work. A passwd-file holds one line per user, hence a second file.
+ */
+function passdbs(o: DovecotSaslOptions): string {
+  const files = [o.usersFile, ...(o.previousUsersFile ? [o.previousUsersFile] : [])];
+  return files.map((file) => `passdb {\n  driver = passwd-file\n  args = scheme=SHA512-CRYPT ${file}\n}\n`).join("");
+}
+
 /** The passwd-file: `user:{SHA512-CRYPT}hash`, one line per customer with a credential. */
 export function renderDovecotUsers(users: ReadonlyArray<Required<Pick<Customer, "credential">>>): string {
   return users.map(({ credential: c }) => `${c.username}:${c.passwordHash}\n`).join("");
+}
+
+/** The previous hashes of credentials in an overlap, one line per such customer. */
+export function renderDovecotPreviousUsers(users: ReadonlyArray<Customer & Required<Pick<Customer, "credential">>>): string {
+  return users
+    .filter(({ credential: c }) => c.previous)
+    .map(({ slug, credential: c }) => {
+      const hash = c.previous!.passwordHash;
+      if (!/^\{SHA512-CRYPT\}\$6\$[^\s:]+$/.test(hash)) {
+        throw new Error(`customer ${slug}: credential.previous.passwordHash must be a {SHA512-CRYPT}$6$... hash, never a password; restore it from the descriptor's history or drop previous`);
+      }
+      return `${c.username}:${hash}\n`;
+    })
+    .join("");
 }

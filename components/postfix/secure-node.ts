@@ -8,7 +8,7 @@ import {
   baseSections, baseServices, checkQueue, inetService, InstanceOptions, minimumProtocol, queueSection,
   RELAY_INBOUND_PORT, renderMainCf, renderMasterCf, resolveInstance, TLS_CERT_PATH, TLS_KEY_PATH,
 } from "./cf";
-import { renderDovecotConf, renderDovecotUsers } from "./dovecot";
+import { renderDovecotConf, renderDovecotPreviousUsers, renderDovecotUsers } from "./dovecot";
 import { credentialCustomers, domainOwners, nextHop, renderMap } from "./maps";
 import { NTA_SOCKETMAP_NAME } from "./nta7516";
 
@@ -134,9 +134,13 @@ export function renderSecureNode(
 
   const relayHop = `secure:${nextHop(platform.relay.address, RELAY_INBOUND_PORT)}`;
   const dovecotDir = options.dovecotDirectory ?? "/etc/dovecot";
+  // Only while a rotation's overlap runs: afterwards neither the file nor its passdb exist.
+  const previousUsers = renderDovecotPreviousUsers(users);
+  const previousFile = previousUsers ? { [`${dovecotDir}/users.previous`]: previousUsers } : {};
   const dovecot = renderDovecotConf({
     title: `${title}: dovecot.conf`,
     usersFile: `${dovecotDir}/users`,
+    previousUsersFile: previousUsers ? `${dovecotDir}/users.previous` : undefined,
     baseDir: options.dovecotBaseDir ?? "/run/dovecot",
     logFile: options.dovecotLogFile ?? "/dev/stderr",
     ...sasl,
@@ -149,6 +153,7 @@ export function renderSecureNode(
     [`${dir}/header_checks`]: headerChecks(header, options.internetNextHop ?? ""),
     [`${dovecotDir}/dovecot.conf`]: dovecot,
     [`${dovecotDir}/users`]: renderDovecotUsers(users),
+    ...previousFile,
   };
 }
 

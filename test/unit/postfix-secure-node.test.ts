@@ -109,3 +109,33 @@ describe("Table 2", () => {
     });
   }
 });
+
+describe("renderSecureNode during a credential rotation", () => {
+  const previousHash = "{SHA512-CRYPT}$6$oldsalt$olderhash";
+  const rotating = (): Customer => ({ ...zuidAt("live"), credential: { ...zuidCredential, previous: { passwordHash: previousHash, until: "2026-07-01" } } });
+
+  it("adds a second passdb on users.previous after the first, so both passwords authenticate", () => {
+    const files = render([sampleCustomers()[0], rotating()]);
+    const passdbs = [...files["/etc/dovecot/dovecot.conf"].matchAll(/^passdb \{\n {2}driver = passwd-file\n {2}args = scheme=SHA512-CRYPT (\S+)\n\}$/gm)].map((m) => m[1]);
+    assert.deepEqual(passdbs, ["/etc/dovecot/users", "/etc/dovecot/users.previous"]);
+    assert.equal(files["/etc/dovecot/users.previous"], `huisarts-zuid:${previousHash}\n`);
+    assert.match(files["/etc/dovecot/users"], /^huisarts-zuid:\{SHA512-CRYPT\}\$6\$zuidsalt\$abc$/m);
+  });
+
+  it("renders neither the file nor the passdb when no overlap runs", () => {
+    const files = render([sampleCustomers()[0], zuidAt("live")]);
+    assert.equal("/etc/dovecot/users.previous" in files, false);
+    assert.equal(files["/etc/dovecot/dovecot.conf"].match(/^passdb \{$/gm)?.length, 1);
+  });
+
+  it("leaves out the previous hash of a customer before secure-switch", () => {
+    const early = { ...rotating(), stage: "x-header-test" as const };
+    assert.equal("/etc/dovecot/users.previous" in render([sampleCustomers()[0], early]), false);
+  });
+
+  it("refuses a previous value that is not a SHA512-CRYPT hash", () => {
+    const c = rotating();
+    c.credential!.previous!.passwordHash = "hunter2";
+    assert.throws(() => render([c]), /^Error: customer huisarts-zuid: credential\.previous\.passwordHash must be a \{SHA512-CRYPT\}\$6\$\.\.\. hash, never a password/);
+  });
+});
