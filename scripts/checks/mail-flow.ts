@@ -13,8 +13,8 @@ import type { StagedCheck } from "./index";
 
 export interface MailFlowOptions {
   /**
-   * An address outside the platform whose server is not NTA 7516 compliant: from the secure
-   * switch on, header `false` must take it to the portal and `true` over the internet.
+   * An address outside the platform whose server is not NTA 7516 compliant: from the
+   * cutover on, header `false` must take it to the portal and `true` over the internet.
    * Without it the header test looks at arrival at the helpdesk only.
    */
   outsideRecipient?: string;
@@ -120,7 +120,9 @@ async function headerLine(ctx: CheckContext, o: MailFlowOptions, value: "false" 
   const { platform, customer } = ctx;
   const id = `mailflow.header.${value}`;
   const name = platform.secureHeader.name.toLowerCase();
-  const routed = hasSecureCredential(customer) && o.outsideRecipient;
+  // Mail to the outside world reaches the secure nodes only once the send connector's
+  // address space is `*` (cutover); before that only the test and helpdesk domains do.
+  const routed = reached(customer, "cutover") && o.outsideRecipient;
   const to = routed ? o.outsideRecipient! : platform.helpdesk.to;
   let copies: DeliveredMessage[];
   try {

@@ -27,6 +27,13 @@ describe("ezorg lab", () => {
     assert.doesNotMatch(r.stdout, /^✗/m);
   });
 
+  it("onboards huisarts-zuid through its real Postfix, configured only by the generated scripts", async () => {
+    const r = await ezorg(["lab", "--customer", "huisarts-zuid"]);
+    assert.equal(r.code, 0, r.stdout.slice(-2000) + r.stderr);
+    assert.match(r.stdout, /^✓ huisarts-zuid onboarded to live in \d+ s; the lab was stopped and cleaned up\.$/m);
+    assert.match(r.stdout, /^✓ mailflow\.header\.false: .*portal/m);
+  });
+
   it("stops at domains-registered when the SPF include is missing", async () => {
     const { result, lines } = await broken("spf-include-missing");
     assert.equal(result.stoppedAt?.stage, "domains-registered");
