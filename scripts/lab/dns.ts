@@ -99,15 +99,21 @@ export async function startDnsServers(o: DnsServersOptions): Promise<DnsServers>
 
   await writeFile(knotConf, knotConfig(o, knotDir, zoneDir, zones));
   await writeZones();
-  await daemon("knotd", ["-c", knotConf, "-d"]);
-  await waitFor("Knot's control socket", async () => ((await run("knotc", ["-c", knotConf, "status"])).code === 0 ? true : undefined));
-  if (await readDs()) await knotc("zone-reload", ...(await writeZones()));
+  try {
+    await daemon("knotd", ["-c", knotConf, "-d"]);
+    await waitFor("Knot's control socket", async () => ((await run("knotc", ["-c", knotConf, "status"])).code === 0 ? true : undefined));
+    if (await readDs()) await knotc("zone-reload", ...(await writeZones()));
 
-  const anchors = await trustAnchors(o.knotAddress, zones.filter((z) => !z.parent && z.signed));
-  await writeFile(unboundConf, unboundConfig(o, unboundDir, zones, anchors));
-  await daemon("unbound", ["-c", unboundConf]);
-  const probe = zones.find((z) => !z.parent)!.name;
-  await waitFor("Unbound to answer", async () => ((await run("kdig", [`@${o.unboundAddress}`, probe, "SOA", "+short"])).stdout.trim() ? true : undefined));
+    const anchors = await trustAnchors(o.knotAddress, zones.filter((z) => !z.parent && z.signed));
+    await writeFile(unboundConf, unboundConfig(o, unboundDir, zones, anchors));
+    await daemon("unbound", ["-c", unboundConf]);
+    const probe = zones.find((z) => !z.parent)!.name;
+    await waitFor("Unbound to answer", async () => ((await run("kdig", [`@${o.unboundAddress}`, probe, "SOA", "+short"])).stdout.trim() ? true : undefined));
+  } catch (err) {
+    // A start that fails half-way must not leave a daemon holding the lab's addresses.
+    for (const p of pidFiles) await stopByPidFile(p, "a DNS server of a failed start");
+    throw err;
+  }
 
   return {
     resolver: { host: o.unboundAddress, port: 53 },
@@ -186,6 +192,8 @@ function unboundConfig(o: DnsServersOptions, dir: string, zones: LabZone[], anch
     "  use-syslog: no",
     "  do-not-query-localhost: no",
     "  do-ip6: no",
+    // .test is a reserved name Unbound answers NXDOMAIN for unless told otherwise; tests use it.
+    '  local-zone: "test." nodefault',
     "  num-threads: 2",
     "  qname-minimisation: no",
     "  val-log-level: 2",

@@ -15,7 +15,7 @@ export const LAB_ROOT = "/var/tmp/ezorg-lab";
  * Lets `postfix -c DIR` use DIR; serialised with flock because several labs (and the service
  * tests' own instances) may add theirs at the same moment.
  */
-async function allowConfigDirectory(dir: string): Promise<void> {
+export async function allowConfigDirectory(dir: string): Promise<void> {
   const script = [
     `cur=$(postconf -h alternate_config_directories)`,
     `case ", $cur," in *", ${dir},"*) exit 0;; esac`,

@@ -4,10 +4,11 @@
  * under a maillog_file_prefixes entry, and the default `/var` covers it), so the list of
  * alternate_config_directories in the machine's main.cf stays bounded across runs.
  */
-import { chown, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { InstanceOptions } from "../../components/postfix/cf";
 import { makeCertificate } from "./tls";
+import { allowConfigDirectory, removeTree } from "../../scripts/lab/postfix";
 import { mustRun, run, waitFor } from "./run";
 
 export const TEST_ROOT = "/var/tmp/ezorg-postfix";
@@ -17,26 +18,6 @@ export interface QueueEntry {
   queue_id: string;
   sender: string;
   recipients: Array<{ address: string; delay_reason?: string }>;
-}
-
-/**
- * Lets `postfix -c DIR` use DIR. Done here rather than in setup.sh because the folders
- * are the tests' own; idempotent, and serialised with flock because test files may run
- * in parallel and each adds its own folder.
- */
-async function allowConfigDirectory(dir: string): Promise<void> {
-  const script = [
-    `cur=$(postconf -h alternate_config_directories)`,
-    `case ", $cur," in *", ${dir},"*) exit 0;; esac`,
-    `postconf -e "alternate_config_directories = \${cur:+$cur, }${dir}"`,
-  ].join("\n");
-  await mustRun("flock", ["/etc/postfix/main.cf", "sh", "-c", script]);
-}
-
-/** Root may not write into folders it does not own on these machines: hand them back first. */
-async function removeTree(path: string): Promise<void> {
-  await run("chown", ["-R", "root:root", path]);
-  await rm(path, { recursive: true, force: true });
 }
 
 export class PostfixInstance {
